@@ -1,0 +1,2 @@
+/* doc.c: (stub) */
+#include "doc.h"

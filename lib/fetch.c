@@ -1,0 +1,2 @@
+/* fetch.c: (stub) */
+#include "fetch.h"

@@ -1,0 +1,41 @@
+/* fetch.h: get a config document over http(s), file:// or a plain path,
+ * bounded in size and time, with a conditional GET. libcurl lives behind this. */
+#ifndef TC_FETCH_H
+#define TC_FETCH_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct tc_fetch_opts {
+	const char *cacert;		/* extra CA bundle file, or NULL */
+	long connect_timeout_s;		/* 0 = default (10) */
+	long total_timeout_s;		/* 0 = default (30) */
+	size_t max_bytes;		/* 0 = default TC_DOC_MAX (1 MiB) */
+	/* Conditional GET validators from the previous fetch, or NULL. */
+	const char *etag;
+	const char *last_modified;
+};
+
+struct tc_fetch_result {
+	int not_modified;		/* 1 on HTTP 304: body is empty, validators unchanged */
+	char *body;			/* owned, NUL-terminated (len excludes the NUL) */
+	size_t len;
+	char *etag;			/* owned, or NULL: the response's ETag */
+	char *last_modified;		/* owned, or NULL */
+	long http_code;			/* 0 for file:// and paths */
+	size_t bytes_received;		/* headers + body, for benchmarks */
+};
+
+/* Fetch url (http://, https://, file:// or a plain path; nothing else, also not
+ * after a redirect; at most 5 redirects). Errors are TC_ERR_FETCH with a message
+ * that says why (refused, timed out, HTTP 500, truncated, over the size cap);
+ * an empty 200 body is returned as len 0 (the caller decides it is invalid). */
+int tc_fetch(const char *url, const struct tc_fetch_opts *o,
+	     struct tc_fetch_result *out, struct tc_err *err);
+void tc_fetch_result_free(struct tc_fetch_result *r);
+
+/* libcurl's version string, for `tunnelctl version`. */
+const char *tc_fetch_version(void);
+
+#endif

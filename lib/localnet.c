@@ -1,0 +1,2 @@
+/* localnet.c: (stub) */
+#include "localnet.h"

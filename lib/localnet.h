@@ -1,0 +1,23 @@
+/* localnet.h: route_localnet on the interfaces toward DNAT targets, set only
+ * while a tunnel needs it and restored to its previous value afterwards. */
+#ifndef TC_LOCALNET_H
+#define TC_LOCALNET_H
+
+#include <netinet/in.h>
+#include <net/if.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* The interface the kernel routes `dst` out of (rtnetlink RTM_GETROUTE). */
+int tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err);
+
+/* Make exactly `ifaces` have net.ipv4.conf.IFACE.route_localnet = 1 (never "all"):
+ * an interface newly in the set has its old value saved under
+ * SAVE_DIR/IFACE (0600, atomic) before it is set; an interface whose saved file
+ * exists but which is no longer in the set gets its old value back and the file
+ * removed. n == 0 restores everything. An interface that vanished is forgotten. */
+int tc_localnet_set(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
+		    struct tc_err *err);
+
+#endif

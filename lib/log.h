@@ -1,0 +1,4 @@
+/* log.h */
+#ifndef TC_LOG_H
+#define TC_LOG_H
+#endif

@@ -1,0 +1,2 @@
+/* netwatch.c: (stub) */
+#include "netwatch.h"

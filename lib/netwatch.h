@@ -1,0 +1,4 @@
+/* netwatch.h */
+#ifndef TC_NETWATCH_H
+#define TC_NETWATCH_H
+#endif

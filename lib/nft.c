@@ -1,0 +1,2 @@
+/* nft.c: (stub) */
+#include "nft.h"

@@ -1,0 +1,49 @@
+/* nft.h: the `ip tunnelctl` nftables table, written over netlink with
+ * libnftnl + libmnl in one atomic batch per change. No other table is touched. */
+#ifndef TC_NFT_H
+#define TC_NFT_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define TC_NFT_TABLE "tunnelctl"
+
+/* One DNAT tunnel's rule: locally originated TCP to any local address
+ * (127.0.0.1 or the device's own addresses) port local_port -> target:port. */
+struct tc_dnat {
+	char name[33];			/* tunnel name, stored as the rule's userdata */
+	uint16_t local_port;
+	struct in_addr target;		/* IPv4 only: the table is family ip */
+	uint16_t target_port;
+};
+
+/* Replace the whole table with exactly these rules in ONE batch:
+ * n > 0: (re)create table `ip tunnelctl` with its chains (nat output DNAT rules,
+ *        nat postrouting masquerade of 127.0.0.0/8 sources leaving a non-lo iface,
+ *        filter prerouting drop of daddr 127.0.0.0/8 from iif != lo, CVE-2020-8558)
+ *        and the n DNAT rules;
+ * n == 0: delete the table if it exists (absent is success).
+ * The batch is acknowledged; a refused batch changes nothing and err says what
+ * the kernel refused. EPERM -> TC_ERR_PERM, else TC_ERR_RUNTIME. */
+int tc_nft_apply(const struct tc_dnat *rules, size_t n, struct tc_err *err);
+
+/* Read the table back over netlink. *out (owned by the caller, free()) gets the
+ * DNAT rules found (name from userdata), *n their count; a missing table gives
+ * n = 0 and *table_exists = 0. */
+int tc_nft_list(struct tc_dnat **out, size_t *n, int *table_exists, struct tc_err *err);
+
+/* 1 if the table holds exactly `rules` (same set, any order) plus the fixed
+ * chains/rules, 0 if anything is missing or extra, -1 on error. */
+int tc_nft_verify(const struct tc_dnat *rules, size_t n, struct tc_err *err);
+
+/* 0 if this process may change nftables (CAP_NET_ADMIN in its netns), else -1
+ * with TC_ERR_PERM and a message saying so. Changes nothing. */
+int tc_nft_check_perm(struct tc_err *err);
+
+/* libnftnl/libmnl versions for `tunnelctl version` (compile-time strings). */
+const char *tc_nft_version(void);
+
+#endif

@@ -1,0 +1,2 @@
+/* out.c: (stub) */
+#include "out.h"

@@ -1,0 +1,4 @@
+/* out.h */
+#ifndef TC_OUT_H
+#define TC_OUT_H
+#endif

@@ -1,0 +1,2 @@
+/* plan.c: (stub) */
+#include "plan.h"

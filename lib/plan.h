@@ -1,0 +1,4 @@
+/* plan.h */
+#ifndef TC_PLAN_H
+#define TC_PLAN_H
+#endif

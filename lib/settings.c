@@ -1,0 +1,2 @@
+/* settings.c: (stub) */
+#include "settings.h"

@@ -1,0 +1,2 @@
+/* sha256.c: (stub) */
+#include "sha256.h"

@@ -1,0 +1,2 @@
+/* spec.c: (stub) */
+#include "spec.h"

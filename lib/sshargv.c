@@ -1,0 +1,2 @@
+/* sshargv.c: (stub) */
+#include "sshargv.h"

@@ -1,0 +1,2 @@
+/* sshmsg.c: (stub) */
+#include "sshmsg.h"

@@ -1,0 +1,2 @@
+/* state.c: (stub) */
+#include "state.h"

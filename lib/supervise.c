@@ -1,0 +1,2 @@
+/* supervise.c: (stub) */
+#include "supervise.h"

@@ -1,0 +1,2 @@
+/* tunnel.c: (stub) */
+#include "tunnel.h"
