@@ -1,2 +1,792 @@
-/* spec.c: (stub) */
+/* spec.c: one tunnel's specification: field validators and parsers shared by
+ * the command line and the config documents, the private key check, and the
+ * digest that tells sync whether a running tunnel still matches. Pure: no I/O. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
 #include "spec.h"
+
+/* Longest value echoed back in a message: enough to recognise it, short
+ * enough that a hostile document cannot flood the log. */
+#define ECHO_MAX 64
+#define DURATION_MAX (365LL * 24 * 3600)	/* a maintenance tunnel open for a year is a mistake */
+#define KEEPALIVE_INTERVAL_MAX 3600
+#define KEEPALIVE_COUNT_MAX 100
+
+static const char duration_help[] = "(90, 90s, 30m, 2h, 1d)";
+
+/* A printable, bounded copy of an untrusted value for an error message:
+ * control bytes and non-ASCII become '?', so a message cannot forge log lines
+ * or terminal escapes (RELIABILITY S10). */
+static const char *
+echo(const char *in, char out[ECHO_MAX + 4])
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i < ECHO_MAX; i++)
+		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[i] = '\0';
+	if (in[i] != '\0')
+		memcpy(out + i, "...", 4);
+	return out;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || is_digit(c);
+}
+
+static int
+is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+int
+tc_valid_name(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !is_lower_alnum(s[0]))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= TC_NAME_MAX)
+			return 0;
+		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+int
+tc_valid_user(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '-')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= TC_USER_MAX)
+			return 0;
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* The resolver (inet_aton) reads "127.1", "999.1.1.1" or "0x7f000001" as
+ * IPv4 addresses, so a "name" whose last label is numeric or hex-looking is
+ * refused unless it is a proper dotted-quad: what the operator wrote is what
+ * ssh connects to. No real TLD looks like that. */
+static int
+numeric_label(const char *l, size_t n)
+{
+	size_t i, start = 0;
+
+	if (n > 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X'))
+		start = 2;
+	for (i = start; i < n; i++) {
+		char c = l[i];
+
+		if (!is_digit(c) && !(start == 2 && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+valid_dns_name(const char *s, size_t len)
+{
+	size_t i, lstart = 0;
+
+	for (i = 0; i <= len; i++) {
+		size_t n;
+
+		if (i < len && s[i] != '.') {
+			if (!is_alnum(s[i]) && s[i] != '-')
+				return 0;
+			continue;
+		}
+		n = i - lstart;
+		if (n < 1 || n > 63 || s[lstart] == '-' || s[i - 1] == '-')
+			return 0;
+		if (i == len && numeric_label(s + lstart, n))
+			return 0;
+		lstart = i + 1;
+	}
+	return 1;
+}
+
+int
+tc_valid_host(const char *s)
+{
+	unsigned char addr[16];
+	size_t len;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '-')
+		return 0;
+	len = strnlen(s, TC_HOST_MAX + 1);
+	if (len > TC_HOST_MAX)
+		return 0;
+	if (strchr(s, ':') != NULL)
+		return inet_pton(AF_INET6, s, addr) == 1;
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return 1;
+	return valid_dns_name(s, len);
+}
+
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (is_digit(c))
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Strict RFC 4648 base64: standard alphabet, padded, no whitespace, zero
+ * unused bits (so one blob has exactly one encoding). Writes at most outsz
+ * bytes; -1 if the input is not base64 or decodes to more than outsz. */
+static int
+b64_decode(const char *in, size_t len, unsigned char *out, size_t outsz, size_t *outlen)
+{
+	size_t i, o = 0;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		int v[4], j, pad = 0;
+		uint32_t q;
+
+		for (j = 0; j < 4; j++) {
+			if (in[i + j] == '=' && i + 4 == len && j >= 2) {
+				v[j] = 0;
+				pad++;
+				continue;
+			}
+			if (pad > 0 || (v[j] = b64_value(in[i + j])) < 0)
+				return -1;
+		}
+		q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		if ((pad == 1 && (q & 0xff) != 0) || (pad == 2 && (q & 0xffff) != 0))
+			return -1;
+		if (o + 3 - (size_t)pad > outsz)
+			return -1;
+		out[o++] = (unsigned char)(q >> 16);
+		if (pad < 2)
+			out[o++] = (unsigned char)(q >> 8);
+		if (pad < 1)
+			out[o++] = (unsigned char)q;
+	}
+	*outlen = o;
+	return 0;
+}
+
+static const char *const host_key_types[] = {
+	"ssh-ed25519", "ssh-rsa",
+	"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	"sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+};
+
+/* The blob's first field (uint32 length + string) must repeat the type, as
+ * in every OpenSSH public key, so a key of one type cannot be passed off as
+ * another and random base64 is caught. */
+int
+tc_valid_host_key(const char *s)
+{
+	unsigned char blob[TC_HOSTKEY_MAX];
+	const char *sp;
+	size_t tlen, blen, i;
+
+	if (s == NULL || strnlen(s, TC_HOSTKEY_MAX + 1) > TC_HOSTKEY_MAX)
+		return 0;
+	sp = strchr(s, ' ');
+	if (sp == NULL)
+		return 0;
+	tlen = (size_t)(sp - s);
+	for (i = 0; i < sizeof(host_key_types) / sizeof(host_key_types[0]); i++)
+		if (strlen(host_key_types[i]) == tlen && memcmp(s, host_key_types[i], tlen) == 0)
+			break;
+	if (i == sizeof(host_key_types) / sizeof(host_key_types[0]))
+		return 0;
+	if (b64_decode(sp + 1, strlen(sp + 1), blob, sizeof(blob), &blen) < 0)
+		return 0;
+	if (blen <= 4 + tlen)
+		return 0;
+	if (((uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3]) != tlen)
+		return 0;
+	return memcmp(blob + 4, s, tlen) == 0;
+}
+
+/* Decimal digits only, at most `maxdigits`, no leading zero (a "022" would
+ * read as octal to some tools). -1 if not. */
+static int
+parse_uint(const char *s, size_t maxdigits, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!is_digit(s[i]) || i >= maxdigits)
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+tc_parse_port(const char *s, int allow_zero, uint16_t *out, const char *what, struct tc_err *err)
+{
+	char e[ECHO_MAX + 4];
+	unsigned long v;
+
+	if (parse_uint(s, 5, &v) < 0 || v > 65535 || (v == 0 && !allow_zero))
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a port (%s-65535)",
+				  what, echo(s ? s : "", e), allow_zero ? "0" : "1");
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int
+tc_parse_duration(const char *s, int64_t *secs, const char *what, struct tc_err *err)
+{
+	char e[ECHO_MAX + 4];
+	int64_t v = 0, mult = 1;
+	size_t i;
+
+	if (s == NULL)
+		s = "";
+	for (i = 0; is_digit(s[i]); i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > DURATION_MAX)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d",
+					  what, echo(s, e));
+	}
+	if (i == 0)
+		goto bad;
+	switch (s[i]) {
+	case '\0': break;
+	case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: goto bad;
+	}
+	if (s[i] != '\0' && s[i + 1] != '\0')
+		goto bad;
+	if (v == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a positive duration %s",
+				  what, echo(s, e), duration_help);
+	if (v * mult > DURATION_MAX)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d", what, echo(s, e));
+	*secs = v * mult;
+	return 0;
+bad:
+	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a duration %s",
+			  what, echo(s, e), duration_help);
+}
+
+/* Copy a validated host into a caller buffer. */
+static int
+put_host(const char *h, size_t n, char *host, size_t hostsz)
+{
+	char tmp[TC_HOST_MAX + 1];
+
+	if (n > TC_HOST_MAX || n >= hostsz)
+		return -1;
+	memcpy(tmp, h, n);
+	tmp[n] = '\0';
+	if (!tc_valid_host(tmp))
+		return -1;
+	memcpy(host, tmp, n + 1);
+	return 0;
+}
+
+/* "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT" (port optional when default_port
+ * is nonzero). A bare IPv6 literal is refused: "2001:db8::22" could mean
+ * port 22, so brackets are required. */
+static int
+split_hostport(const char *s, char *host, size_t hostsz, uint16_t *port, uint16_t default_port,
+	       const char *what, struct tc_err *err)
+{
+	char e[ECHO_MAX + 4];
+	const char *h = s, *colon;
+	size_t hn;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL)
+			goto bad;
+		h = s + 1;
+		hn = (size_t)(rb - h);
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (rb[1] != '\0' && colon == NULL)
+			goto bad;
+		if (memchr(h, ':', hn) == NULL)	/* brackets are for IPv6 only */
+			goto badhost;
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			return tc_err_set(err, TC_ERR_INVALID,
+					  "%s: '%s': write an IPv6 address as [ADDR]:PORT", what, echo(s, e));
+		hn = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (put_host(h, hn, host, hostsz) < 0)
+		goto badhost;
+	if (colon == NULL) {
+		if (default_port == 0)
+			goto bad;
+		*port = default_port;
+		return 0;
+	}
+	return tc_parse_port(colon + 1, 0, port, what, err);
+bad:
+	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not %s", what, echo(s, e),
+			  default_port ? "[USER@]HOST[:PORT]" : "HOST:PORT");
+badhost:
+	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' has no valid host name or address",
+			  what, echo(s, e));
+}
+
+int
+tc_parse_hostport(const char *s, char *host, size_t hostsz, uint16_t *port,
+		  const char *what, struct tc_err *err)
+{
+	if (s == NULL)
+		s = "";
+	return split_hostport(s, host, hostsz, port, 0, what, err);
+}
+
+int
+tc_parse_server(const char *s, char *user, size_t usersz, char *host, size_t hostsz,
+		uint16_t *port, const char *what, struct tc_err *err)
+{
+	char e[ECHO_MAX + 4], u[TC_USER_MAX + 1];
+	const char *at;
+	size_t un;
+
+	if (s == NULL)
+		s = "";
+	at = strchr(s, '@');
+	if (at == NULL) {
+		if (usersz < 1)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: no room for the user", what);
+		if (split_hostport(s, host, hostsz, port, 22, what, err) < 0)
+			return -1;
+		user[0] = '\0';
+		return 0;
+	}
+	un = (size_t)(at - s);
+	if (un == 0 || un > TC_USER_MAX || un >= usersz)
+		goto baduser;
+	memcpy(u, s, un);
+	u[un] = '\0';
+	if (!tc_valid_user(u))
+		goto baduser;
+	if (split_hostport(at + 1, host, hostsz, port, 22, what, err) < 0)
+		return -1;
+	memcpy(user, u, un + 1);
+	return 0;
+baduser:
+	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' has no valid user name before '@'",
+			  what, echo(s, e));
+}
+
+int
+tc_parse_keepalive(const char *s, unsigned *interval, unsigned *count,
+		   const char *what, struct tc_err *err)
+{
+	char e[ECHO_MAX + 4], a[8];
+	unsigned long iv, ct = TC_KEEPALIVE_COUNT;
+	const char *comma;
+	size_t n;
+
+	if (s == NULL)
+		s = "";
+	comma = strchr(s, ',');
+	n = comma ? (size_t)(comma - s) : strlen(s);
+	if (n >= sizeof(a))
+		goto bad;
+	memcpy(a, s, n);
+	a[n] = '\0';
+	if (parse_uint(a, 4, &iv) < 0 || iv < 1 || iv > KEEPALIVE_INTERVAL_MAX)
+		goto bad;
+	if (comma != NULL && (parse_uint(comma + 1, 3, &ct) < 0 || ct < 1 || ct > KEEPALIVE_COUNT_MAX))
+		goto bad;
+	*interval = (unsigned)iv;
+	*count = (unsigned)ct;
+	return 0;
+bad:
+	return tc_err_set(err, TC_ERR_INVALID,
+			  "%s: '%s' is not SECONDS[,COUNT] (seconds 1-3600, count 1-100)",
+			  what, echo(s, e));
+}
+
+/* ---- private keys ---- */
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The kinds of "-----BEGIN X PRIVATE KEY-----" that ssh reads without a
+ * passphrase prompt. PKCS#8 "ENCRYPTED" keys would block BatchMode forever,
+ * so they are not on the list. */
+static const char *const pem_kinds[] = { "OPENSSH ", "RSA ", "EC ", "" };
+
+static int
+pem_armor(const char *line, size_t n, const char *pre, const char **kind)
+{
+	static const char post[] = "PRIVATE KEY-----";
+	size_t pl = strlen(pre), i;
+
+	if (n < pl || memcmp(line, pre, pl) != 0)
+		return -1;
+	for (i = 0; i < sizeof(pem_kinds) / sizeof(pem_kinds[0]); i++) {
+		size_t kl = strlen(pem_kinds[i]);
+
+		if (n == pl + kl + strlen(post) && memcmp(line + pl, pem_kinds[i], kl) == 0 &&
+		    memcmp(line + pl + kl, post, strlen(post)) == 0) {
+			*kind = pem_kinds[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Check and normalise PEM text in[0..len): CRLF -> LF, one trailing LF,
+ * surrounding whitespace dropped. The reason (never key bytes) goes to *why. */
+static int
+pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const char **why)
+{
+	const char *bk, *ek, *first_nl, *last_nl;
+	size_t i, o = 0;
+	char *out;
+
+	while (len > 0 && is_space(in[0])) {
+		in++;
+		len--;
+	}
+	while (len > 0 && is_space(in[len - 1]))
+		len--;
+	if (len == 0 || memcmp(in, "-----BEGIN ", len < 11 ? len : 11) != 0) {
+		*why = "does not start with -----BEGIN ... PRIVATE KEY-----";
+		return -1;
+	}
+	first_nl = memchr(in, '\n', len);
+	last_nl = first_nl;
+	for (i = len; first_nl != NULL && i-- > 0;)
+		if (in[i] == '\n') {
+			last_nl = in + i;
+			break;
+		}
+	if (first_nl == NULL || first_nl == last_nl) {
+		*why = "is not a PEM block (BEGIN line, body, END line)";
+		return -1;
+	}
+	{
+		size_t bn = (size_t)(first_nl - in);
+
+		if (bn > 0 && in[bn - 1] == '\r')
+			bn--;
+		if (pem_armor(in, bn, "-----BEGIN ", &bk) < 0) {
+			*why = "does not start with -----BEGIN [OPENSSH |RSA |EC ]PRIVATE KEY-----";
+			return -1;
+		}
+		if (pem_armor(last_nl + 1, (size_t)(in + len - last_nl - 1), "-----END ", &ek) < 0 || ek != bk) {
+			*why = "does not end with the matching -----END ... PRIVATE KEY-----";
+			return -1;
+		}
+	}
+	/* One block only: a second BEGIN/END inside would smuggle another key or junk. */
+	for (i = (size_t)(first_nl - in) + 1; i + 5 <= (size_t)(last_nl - in); i++)
+		if (in[i - 1] == '\n' && memcmp(in + i, "-----", 5) == 0) {
+			*why = "holds more than one PEM block";
+			return -1;
+		}
+	out = malloc(len + 2);
+	if (out == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '\r' && i + 1 < len && in[i + 1] == '\n')
+			continue;
+		if (c != '\n' && (c < 0x20 || c > 0x7e)) {
+			explicit_bzero(out, len + 2);
+			free(out);
+			*why = "contains bytes that are not printable ASCII";
+			return -1;
+		}
+		out[o++] = (char)c;
+	}
+	out[o++] = '\n';
+	out[o] = '\0';
+	if (o > TC_KEY_MAX) {
+		explicit_bzero(out, len + 2);
+		free(out);
+		*why = "is larger than 16 KiB";
+		return -1;
+	}
+	*pem = out;
+	*pem_len = o;
+	return 0;
+}
+
+int
+tc_key_normalize(const char *in, size_t len, char **pem, size_t *pem_len,
+		 const char *what, struct tc_err *err)
+{
+	const char *why = NULL;
+	unsigned char *dec;
+	size_t i, declen, start = 0;
+	int rc;
+
+	if (in == NULL || len == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is empty", what);
+	/* CRLF can at most double a key's size; anything larger is not one. */
+	if (len > 2 * (size_t)TC_KEY_MAX)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is larger than 16 KiB", what);
+	while (start < len && is_space(in[start]))
+		start++;
+	if (len - start >= 5 && memcmp(in + start, "-----", 5) == 0) {
+		if (pem_normalize(in, len, pem, pem_len, &why) < 0)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, why);
+		return 0;
+	}
+	/* Otherwise it must be base64 of PEM text, written without line breaks. */
+	for (i = 0; i < len; i++)
+		if (is_space(in[i]))
+			return tc_err_set(err, TC_ERR_INVALID,
+					  "%s: is neither PEM text nor base64 (base64 must have no whitespace)", what);
+	dec = malloc(len);
+	if (dec == NULL)
+		return tc_err_set(err, TC_ERR_RUNTIME, "%s: out of memory", what);
+	if (b64_decode(in, len, dec, len, &declen) < 0) {
+		explicit_bzero(dec, len);
+		free(dec);
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is neither PEM text nor valid base64", what);
+	}
+	rc = pem_normalize((const char *)dec, declen, pem, pem_len, &why);
+	explicit_bzero(dec, len);
+	free(dec);
+	if (rc < 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: base64 decodes to a text that %s", what, why);
+	return 0;
+}
+
+void
+tc_key_free(char *pem, size_t len)
+{
+	if (pem == NULL)
+		return;
+	explicit_bzero(pem, len);
+	free(pem);
+}
+
+/* ---- the spec ---- */
+
+void
+tc_spec_init(struct tc_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->port = 22;
+	memcpy(s->remote_bind, "127.0.0.1", sizeof("127.0.0.1"));
+	s->via = TC_VIA_DIRECT;
+	s->keepalive_interval = TC_KEEPALIVE_INTERVAL;
+	s->keepalive_count = TC_KEEPALIVE_COUNT;
+}
+
+void
+tc_spec_clear(struct tc_spec *s)
+{
+	tc_key_free(s->key, s->key_len + 1);
+	s->key = NULL;
+	s->key_len = 0;
+}
+
+void
+tc_spec_move(struct tc_spec *dst, struct tc_spec *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	tc_spec_init(src);
+}
+
+/* A field of a struct must be NUL-terminated within its array. */
+#define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
+
+static int
+bad_str(struct tc_err *err, const char *prefix, const char *field, const char *v, const char *thing)
+{
+	char e[ECHO_MAX + 4];
+
+	return tc_err_set(err, TC_ERR_INVALID, "%s%s: '%s' is not %s", prefix, field, echo(v, e), thing);
+}
+
+/* 0.0.0.0 / :: as remote.bind would expose the forwarded port to every host
+ * that reaches the server (RELIABILITY S16); bind a specific address instead. */
+static int
+is_wildcard(const char *h)
+{
+	unsigned char a[16];
+	static const unsigned char zero[16];
+
+	if (inet_pton(AF_INET, h, a) == 1)
+		return memcmp(a, zero, 4) == 0;
+	if (inet_pton(AF_INET6, h, a) == 1)
+		return memcmp(a, zero, 16) == 0;
+	return 0;
+}
+
+static int
+validate_strings(const struct tc_spec *s, const char *p, struct tc_err *err)
+{
+	unsigned char a4[4];
+
+	if (!TERMINATED(s->name) || !tc_valid_name(s->name))
+		return bad_str(err, p, "name", TERMINATED(s->name) ? s->name : "",
+			       "a name ([a-z0-9][a-z0-9_-]{0,31})");
+	if (!TERMINATED(s->user) || (s->user[0] != '\0' && !tc_valid_user(s->user)))
+		return bad_str(err, p, "server.user", TERMINATED(s->user) ? s->user : "", "a user name");
+	if (!TERMINATED(s->host) || !tc_valid_host(s->host))
+		return bad_str(err, p, "server.host", TERMINATED(s->host) ? s->host : "",
+			       "a host name or address");
+	if (!TERMINATED(s->host_key) || (s->host_key[0] != '\0' && !tc_valid_host_key(s->host_key)))
+		return bad_str(err, p, "server.host_key", TERMINATED(s->host_key) ? s->host_key : "",
+			       "a host key ('TYPE BASE64', e.g. 'ssh-ed25519 AAAA...')");
+	if (!TERMINATED(s->remote_bind) || !tc_valid_host(s->remote_bind))
+		return bad_str(err, p, "remote.bind", TERMINATED(s->remote_bind) ? s->remote_bind : "",
+			       "an address");
+	if (is_wildcard(s->remote_bind))
+		return bad_str(err, p, "remote.bind", s->remote_bind,
+			       "allowed: a wildcard bind exposes the port to every host reaching the server");
+	if (!TERMINATED(s->target_host) || !tc_valid_host(s->target_host))
+		return bad_str(err, p, "target.host", TERMINATED(s->target_host) ? s->target_host : "",
+			       "a host name or address");
+	if (s->via == TC_VIA_DNAT && inet_pton(AF_INET, s->target_host, a4) != 1)
+		return bad_str(err, p, "target.host", s->target_host,
+			       "an IPv4 address (via dnat writes an nftables rule in table 'ip tunnelctl', IPv4 only)");
+	return 0;
+}
+
+int
+tc_spec_validate(const struct tc_spec *s, const char *prefix, struct tc_err *err)
+{
+	const char *p = prefix ? prefix : "";
+
+	if (validate_strings(s, p, err) < 0)
+		return -1;
+	if (s->port == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%sserver.port: 0 is not a port (1-65535)", p);
+	if (s->target_port == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%starget.port: 0 is not a port (1-65535)", p);
+	if (s->via != TC_VIA_DIRECT && s->via != TC_VIA_DNAT)
+		return tc_err_set(err, TC_ERR_INVALID, "%svia: %d is not direct or dnat", p, (int)s->via);
+	if (s->via == TC_VIA_DNAT && s->local_port == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%slocal_port: 0 is not a port (1-65535; required with via dnat)", p);
+	if (s->via == TC_VIA_DIRECT && s->local_port != 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%slocal_port: %u is only allowed with via dnat",
+				  p, (unsigned)s->local_port);
+	if (s->timeout_s < 0 || s->timeout_s > DURATION_MAX)
+		return tc_err_set(err, TC_ERR_INVALID, "%stimeout: %lld is not a duration of 0-365d",
+				  p, (long long)s->timeout_s);
+	if (s->keepalive_interval < 1 || s->keepalive_interval > KEEPALIVE_INTERVAL_MAX)
+		return tc_err_set(err, TC_ERR_INVALID, "%skeepalive.interval: %u is not 1-3600 seconds",
+				  p, s->keepalive_interval);
+	if (s->keepalive_count < 1 || s->keepalive_count > KEEPALIVE_COUNT_MAX)
+		return tc_err_set(err, TC_ERR_INVALID, "%skeepalive.count: %u is not 1-100",
+				  p, s->keepalive_count);
+	if (s->key == NULL || s->key_len == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%sprivate_key: is missing", p);
+	return 0;
+}
+
+/* One field into the digest: tag, 8-byte big-endian length, bytes. Tags and
+ * lengths make the serialisation unambiguous ("a"+"bc" != "ab"+"c"). */
+static void
+dig_field(struct tc_sha256 *c, const char *tag, const void *v, size_t n)
+{
+	unsigned char len[8];
+	int i;
+
+	tc_sha256_update(c, tag, strlen(tag) + 1);
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+	tc_sha256_update(c, len, sizeof(len));
+	tc_sha256_update(c, v, n);
+}
+
+static void
+dig_str(struct tc_sha256 *c, const char *tag, const char *v, size_t max)
+{
+	dig_field(c, tag, v, strnlen(v, max));
+}
+
+static void
+dig_num(struct tc_sha256 *c, const char *tag, long long v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%lld", v);
+
+	dig_field(c, tag, b, n > 0 && (size_t)n < sizeof(b) ? (size_t)n : 0);
+}
+
+void
+tc_spec_digest(const struct tc_spec *s, int ssh_only, char out[TC_DIGEST_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct tc_sha256 c;
+	unsigned char d[TC_SHA256_LEN];
+	int i;
+
+	tc_sha256_init(&c);
+	dig_field(&c, "tc-spec", "1", 1);	/* format version: bump if fields change */
+	dig_str(&c, "name", s->name, sizeof(s->name));
+	dig_str(&c, "user", s->user, sizeof(s->user));
+	dig_str(&c, "host", s->host, sizeof(s->host));
+	dig_num(&c, "port", s->port);
+	dig_str(&c, "host_key", s->host_key, sizeof(s->host_key));
+	dig_str(&c, "remote_bind", s->remote_bind, sizeof(s->remote_bind));
+	dig_num(&c, "remote_port", s->remote_port);
+	if (!(ssh_only && s->via == TC_VIA_DNAT)) {
+		dig_str(&c, "target_host", s->target_host, sizeof(s->target_host));
+		dig_num(&c, "target_port", s->target_port);
+	}
+	dig_num(&c, "via", s->via);
+	dig_num(&c, "local_port", s->local_port);
+	dig_num(&c, "timeout", s->timeout_s);
+	dig_num(&c, "keepalive_interval", s->keepalive_interval);
+	dig_num(&c, "keepalive_count", s->keepalive_count);
+	dig_field(&c, "key", s->key ? s->key : "", s->key ? s->key_len : 0);
+	tc_sha256_final(&c, d);
+	for (i = 0; i < TC_SHA256_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[TC_DIGEST_HEX - 1] = '\0';
+	explicit_bzero(d, sizeof(d));
+}
