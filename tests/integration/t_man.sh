@@ -1,0 +1,126 @@
+#!/bin/bash
+# t_man.sh: the manual page is clean mdoc and documents the whole contract:
+# every command, every long option and every exit code that SPEC.md names,
+# plus the options, settings keys and states decided beyond SPEC.md.
+# Needs no root and no network. TAP on stdout.
+
+set -u
+
+TC_SRCDIR=${TC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+MAN=$TC_SRCDIR/man/tunnelctl.8
+n=0
+
+ok()   { n=$((n + 1)); echo "ok $n - $*"; }
+nok()  { n=$((n + 1)); echo "not ok $n - $*"; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else nok "$what"; fi
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_man.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# SPEC.md lives beside the repository (shared/), or is named explicitly.
+spec=
+for f in "${TC_SPEC:-}" "$TC_SRCDIR/SPEC.md" "$TC_SRCDIR/docs/SPEC.md" \
+	"$TC_SRCDIR/../shared/SPEC.md" /work/shared/SPEC.md; do
+	if [ -n "$f" ] && [ -r "$f" ]; then spec=$f; break; fi
+done
+
+check "man page exists" test -r "$MAN"
+
+if command -v mandoc >/dev/null 2>&1; then
+	mandoc -T lint -W warning "$MAN" >"$tmp/lint" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/lint" ]; then
+		ok "mandoc -T lint -W warning is clean"
+	else
+		sed 's/^/# /' "$tmp/lint"
+		nok "mandoc -T lint -W warning is clean (rc=$rc)"
+	fi
+else
+	skip "mandoc not installed"
+fi
+
+# Render to plain text (strip overstrike) so options are matched as a
+# reader sees them: ".Fl \-all" is "--all" on the page.
+render=
+if command -v mandoc >/dev/null 2>&1; then
+	render="mandoc -T ascii"
+elif command -v groff >/dev/null 2>&1; then
+	render="groff -mdoc -T ascii -P -c"
+fi
+if [ -z "$render" ]; then
+	skip "neither mandoc nor groff installed: content not checked"
+	echo "1..$n"
+	exit 0
+fi
+$render "$MAN" 2>/dev/null | sed 's/.\x08//g' >"$tmp/page"
+check "page renders to text" test -s "$tmp/page"
+
+# mentions WORD: WORD appears on the page, not as part of a longer word.
+mentions() {
+	grep -qE -- "(^|[^A-Za-z0-9_-])$1([^A-Za-z0-9_-]|\$)" "$tmp/page"
+}
+
+# The body of one section of the rendered page (headers start in column 0).
+section() {
+	awk -v h="$1" '
+		/^[A-Z]/ { on = ($0 == h); next }
+		on { print }' "$tmp/page"
+}
+
+for sec in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "SETTINGS FILE" \
+	"CONFIG DOCUMENTS" "SYNC SEMANTICS" STATES "STATUS JSON" FIREWALL \
+	ENVIRONMENT FILES "EXIT STATUS" SECURITY EXAMPLES "SEE ALSO"; do
+	check "section $sec" grep -qx -- "$sec" "$tmp/page"
+done
+
+if [ -n "$spec" ]; then
+	# Commands: the first word of each line of SPEC's usage block.
+	cmds=$(awk '/^## Commands/ { s = 1 } s && /^```/ { f++; next }
+		s && f == 1 && /^  [a-z]/ { print $1 }' "$spec" | sort -u)
+	check "SPEC.md lists commands" test -n "$cmds"
+	for c in $cmds; do
+		check "command $c is documented" mentions "$c"
+	done
+
+	opts=$(grep -o -- '--[a-z-]*' "$spec" | grep -E -- '^--[a-z]' | sort -u)
+	check "SPEC.md lists options" test -n "$opts"
+	for o in $opts; do
+		check "option $o is documented" mentions "$o"
+	done
+
+	codes=$(grep -oE '^\| [0-9]+ \|' "$spec" | tr -dc '0-9\n' | sort -un)
+	check "SPEC.md lists exit codes" test -n "$codes"
+	section "EXIT STATUS" >"$tmp/exit"
+	for c in $codes; do
+		check "exit code $c is documented" grep -qE "^ +$c( |\$)" "$tmp/exit"
+	done
+else
+	skip "SPEC.md not found (set TC_SPEC): commands, options and exit codes not checked"
+fi
+
+# Decisions taken beyond SPEC.md, documented on the page.
+for o in --wait --run-as --cacert -v -q -h -V --help --version; do
+	check "option $o is documented" mentions "$o"
+done
+for k in source id soracom state_dir run_as autossh ssh splay cacert; do
+	check "settings key $k is documented" grep -qE "^ +$k = " "$tmp/page"
+done
+section STATES >"$tmp/states"
+for s in starting up retrying expired failed; do
+	check "state $s is documented" grep -qE "^ +$s( |\$)" "$tmp/states"
+done
+for f in .lock spec.json run.json pid key known_hosts .fetch/ .localnet/; do
+	check "file $f is documented" grep -qF -- "$f" "$tmp/page"
+done
+for x in 'ssh(1)' 'autossh(1)' 'nft(8)' 'sshd_config(5)'; do
+	check "SEE ALSO $x" grep -qF -- "$x" <(section "SEE ALSO")
+done
+check "mentions CVE-2020-8558" grep -qF CVE-2020-8558 "$tmp/page"
+check "never recommends StrictHostKeyChecking=no except to forbid it" \
+	test "$(grep -c 'StrictHostKeyChecking=no' "$tmp/page")" -le 1
+
+echo "1..$n"
