@@ -21,16 +21,23 @@ struct tc_fetch_result {
 	int not_modified;		/* 1 on HTTP 304: body is empty, validators unchanged */
 	char *body;			/* owned, NUL-terminated (len excludes the NUL) */
 	size_t len;
-	char *etag;			/* owned, or NULL: the response's ETag */
-	char *last_modified;		/* owned, or NULL */
+	/* Owned, or NULL: the response's validators (printable ASCII, at most
+	 * 255 bytes; anything else is dropped). A 304 may omit them: then keep
+	 * the ones that were sent. */
+	char *etag;
+	char *last_modified;
 	long http_code;			/* 0 for file:// and paths */
 	size_t bytes_received;		/* headers + body, for benchmarks */
 };
 
 /* Fetch url (http://, https://, file:// or a plain path; nothing else, also not
  * after a redirect; at most 5 redirects). Errors are TC_ERR_FETCH with a message
- * that says why (refused, timed out, HTTP 500, truncated, over the size cap);
- * an empty 200 body is returned as len 0 (the caller decides it is invalid). */
+ * "URL: why" (refused, timed out, HTTP 500, truncated, over the size cap, an
+ * HTML page such as a captive portal's); the URL in it has no userinfo or query.
+ * An empty 200 body is returned as len 0 (the caller decides it is invalid).
+ * file:// and paths are read directly (a regular file, symlinks followed).
+ * Validators are sent only when printable ASCII (no header injection).
+ * out is always initialised; on error it holds nothing to free. */
 int tc_fetch(const char *url, const struct tc_fetch_opts *o,
 	     struct tc_fetch_result *out, struct tc_err *err);
 void tc_fetch_result_free(struct tc_fetch_result *r);
