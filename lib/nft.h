@@ -30,6 +30,14 @@ struct tc_dnat {
  * the kernel refused. EPERM -> TC_ERR_PERM, else TC_ERR_RUNTIME. */
 int tc_nft_apply(const struct tc_dnat *rules, size_t n, struct tc_err *err);
 
+/* Test hook (tests/helpers/nftctl only): end the batch with a rule for a chain
+ * that does not exist, so the kernel refuses the whole batch. */
+#define TC_NFT_F_TEST_BAD_LAST 0x1u
+
+/* tc_nft_apply with flags (TC_NFT_F_*); tc_nft_apply is flags == 0. */
+int tc_nft_apply_flags(const struct tc_dnat *rules, size_t n, unsigned flags,
+		       struct tc_err *err);
+
 /* Read the table back over netlink. *out (owned by the caller, free()) gets the
  * DNAT rules found (name from userdata), *n their count; a missing table gives
  * n = 0 and *table_exists = 0. */
