@@ -94,6 +94,7 @@ tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err)
 	nl = rt_open(err);
 	if (nl == NULL)
 		return -1;
+	memset(buf, 0, sizeof(buf));	/* attribute padding goes to the kernel too */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;

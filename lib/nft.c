@@ -865,6 +865,7 @@ snapshot_take(struct snapshot *s, struct tc_err *err)
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
+	memset(req, 0, sizeof(req));	/* attribute padding goes to the kernel too */
 	s->table = (struct objs){ .alloc = table_alloc_v, .parse = table_parse_v, .free = table_free_v };
 	s->chains = (struct objs){ .alloc = chain_alloc_v, .parse = chain_parse_v, .free = chain_free_v };
 	s->rules = (struct objs){ .alloc = rule_alloc_v, .parse = rule_parse_v, .free = rule_free_v };
