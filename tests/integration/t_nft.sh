@@ -61,11 +61,11 @@ sysctl_of() { indev cat "/proc/sys/net/ipv4/conf/$1/route_localnet"; }
 # serve NS ADDR PORT DIR: a python http.server, waited for until dev reaches
 # it (lan cannot probe itself: its lo is down)
 serve() {
-	local ns=$1 addr=$2 port=$3 dir=$4 i
+	local ns=$1 addr=$2 port=$3 dir=$4
 	ip netns exec "$ns" python3 -m http.server "$port" --bind "$addr" --directory "$dir" \
 		>/dev/null 2>&1 &
 	PIDS+=($!)
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		indev curl -s --max-time 1 -o /dev/null "http://$addr:$port/" && return 0
 		sleep 0.1
 	done
@@ -74,7 +74,7 @@ serve() {
 }
 
 # ---- topology: dev 192.0.2.1 <-veth-> lan 192.0.2.50 (+ .51) ----
-ip netns add "$DEV" && ip netns add "$LAN" || { echo "Bail out! ip netns add"; exit 1; }
+if ! ip netns add "$DEV" || ! ip netns add "$LAN"; then echo "Bail out! ip netns add"; exit 1; fi
 ip link add vd netns "$DEV" type veth peer name vl netns "$LAN" || { echo "Bail out! veth"; exit 1; }
 ip -n "$DEV" addr add 192.0.2.1/24 dev vd
 ip -n "$DEV" link set vd up
