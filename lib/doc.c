@@ -75,16 +75,58 @@ want_type(struct json_object *o, enum json_type t, const char *path, const char 
 
 /* ---- strict parsing ---- */
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: shortest form,
+ * no surrogates, at most U+10FFFF), or 0. json-c's VALIDATE_UTF8 lets
+ * overlong forms such as C0 AF through. */
+static size_t
+utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 /* A pass over the raw text for what json-c tolerates but JSON does not:
  * NUL bytes, raw control characters in strings, "\u0000" (json-c keeps it,
  * and a C string would silently end there), single quotes, NaN/Infinity,
- * comments. It also counts ':' outside strings: in JSON that is exactly the
+ * comments, malformed UTF-8. It also counts ':' outside strings: in JSON that is exactly the
  * number of object members, which check_dups() compares with the tree. */
 static int
 prescan(const char *buf, size_t len, size_t *members, const char *what, struct tc_err *err)
 {
 	size_t i, n = 0;
 
+	for (i = 0; i < len;) {
+		size_t u = utf8_len((const unsigned char *)buf + i, len - i);
+
+		if (u == 0)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid UTF-8 (byte %zu)", what, i);
+		i += u;
+	}
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
 

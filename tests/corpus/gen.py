@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""gen.py: (re)writes the config-document corpus in valid/ and invalid/.
+
+Run from anywhere: python3 tests/corpus/gen.py. Each invalid/NAME.json may have
+NAME.err (a substring the error must contain); each valid/NAME.json may have
+NAME.expect (substrings, one a line, that docctl's output must contain).
+Device id: 440101234567890 for files named soracom*, edge-0042 for the rest.
+The keys are fake PEM structure; "SECRETKEYBYTES" must never reach a message.
+"""
+import base64, copy, json, os, shutil
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAASECRETKEYBYTES\n-----END OPENSSH PRIVATE KEY-----\n"
+B64 = base64.b64encode(PEM.encode()).decode()
+HK = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRUU"
+ID, IMSI = "edge-0042", "440101234567890"
+INJ = "-oProxyCommand=touch /tmp/pwn"
+
+T1 = {"name": "inverter-web",
+      "server": {"host": "203.0.113.10", "port": 22, "user": "tunnel", "host_key": HK},
+      "remote": {"bind": "127.0.0.1", "port": 8080},
+      "target": {"host": "192.0.2.50", "port": 443},
+      "via": "dnat", "local_port": 10443, "private_key": PEM,
+      "timeout": "1h", "keepalive": {"interval": 30, "count": 3}}
+T2 = {"name": "ssh", "server": {"host": "tunnel.example.com", "user": "t"},
+      "remote": {"port": 0}, "target": {"host": "localhost", "port": 22}, "private_key": B64}
+
+
+def native(tunnels, extra=None):
+    d = {"version": 1, "devices": {ID: {"tunnels": tunnels}, "edge-0001": {"tunnels": []}}}
+    if extra:
+        d["devices"].update(extra)
+    return d
+
+
+def soracom(pfp, key=PEM, other=True):
+    d = {"ssh": {"imsis": {IMSI: {"portForwardParam": pfp, "privateKey": key}}}}
+    if other:
+        d["ssh"]["imsis"]["440109999999999"] = {"portForwardParam": "1:localhost:22 x@y", "privateKey": "x"}
+    return d
+
+
+def dump(d):
+    return json.dumps(d, indent=1).encode()
+
+
+valid, invalid = {}, {}
+
+
+def V(name, doc, *expect):
+    valid[name] = (doc if isinstance(doc, bytes) else dump(doc), expect)
+
+
+def I(name, doc, err=None):
+    invalid[name] = (doc if isinstance(doc, bytes) else dump(doc), err)
+
+
+def mut(path, value, base=None, delete=False):
+    """native document with tunnels[0] changed at path (tuple of keys)."""
+    t = copy.deepcopy(base or T1)
+    o = t
+    for k in path[:-1]:
+        o = o[k]
+    if delete:
+        del o[path[-1]]
+    else:
+        o[path[-1]] = value
+    return native([t, T2])
+
+
+# ---- valid ----
+V("native-full", native([T1, T2]),
+  "name=inverter-web user=tunnel host=203.0.113.10 port=22 remote_bind=127.0.0.1 remote_port=8080 "
+  "target=192.0.2.50:443 via=dnat local_port=10443 timeout=3600 keepalive=30,3 host_key=yes",
+  "name=ssh user=t host=tunnel.example.com port=22 remote_bind=127.0.0.1 remote_port=0 "
+  "target=localhost:22 via=direct local_port=0 timeout=0 keepalive=30,3 host_key=no")
+V("native-absent", {"version": 1, "devices": {"edge-0001": {"tunnels": [T2]}}}, "device=absent")
+V("native-no-devices", {"version": 1, "devices": {}}, "device=absent")
+V("native-empty-tunnels", native([]))
+V("native-minimal", native([T2]), "name=ssh ")
+V("native-timeout-int", mut(("timeout",), 90), "timeout=90")
+V("native-timeout-days", mut(("timeout",), "2d"), "timeout=172800")
+V("native-keepalive", mut(("keepalive",), {"interval": 10, "count": 6}), "keepalive=10,6")
+V("native-ipv6-server", mut(("server", "host"), "2001:db8::10"), "host=2001:db8::10")
+V("native-server-port", mut(("server", "port"), 2222), "port=2222")
+V("native-other-device-typo", native([T2], {"edge-0001": {"tunnels": [{"name": "BAD NAME", "x": 1}]}}))
+V("native-crlf-key", mut(("private_key",), PEM.replace("\n", "\r\n")))
+V("native-64-tunnels", native([dict(T2, name="t%d" % i) for i in range(64)]), "name=t63 ")
+V("native-whitespace", b"\r\n\t " + dump(native([T2])) + b"\n\n  \t\r\n")
+V("native-escapes", dump(native([dict(T2, name="s\\u0073h")])).replace(b"s\\\\u0073h", b"s\\u0073h"), "name=ssh ")
+V("soracom", soracom("8080:localhost:22 tunnel@203.0.113.10"),
+  "name=ssh user=tunnel host=203.0.113.10 port=22 remote_bind=127.0.0.1 remote_port=8080 "
+  "target=localhost:22 via=direct local_port=0 timeout=0 keepalive=30,3 host_key=no")
+V("soracom-full-grammar", soracom("127.0.0.1:8080:192.0.2.50:443 -p 2222 t@srv.example.com"),
+  "port=2222 remote_bind=127.0.0.1 remote_port=8080 target=192.0.2.50:443")
+V("soracom-remote-port-0", soracom("0:localhost:22 t@h"), "remote_port=0")
+V("soracom-absent", {"ssh": {"imsis": {"440109999999999": {}}}}, "device=absent")
+V("soracom-base64-key", soracom("8080:localhost:22 t@h", key=B64))
+
+# ---- invalid: document level ----
+I("empty", b"", "document: is empty")
+I("whitespace-only", b" \n", "document:")
+I("truncated", b'{"ssh":{"imsis":{', "truncated")
+I("trailing-garbage", dump(native([T2])) + b"xyz", "document:")
+I("trailing-object", dump(native([T2])) + b"{}", "document:")
+I("single-quotes", b"{'version':1,'devices':{}}", "not valid JSON")
+I("comment", b'{"version":1,/*x*/"devices":{}}', "not valid JSON")
+I("nan", dump(mut(("target", "port"), 1)).replace(b'"port": 1', b'"port": NaN'), "not valid JSON")
+I("top-array", b"[]", "not a JSON object")
+I("top-null", b"null", "document:")
+I("unknown-schema", b'{"foo":1}', "is neither SORACOM")
+I("captive-portal", b"<html><body>Please log in</body></html>", "document:")
+I("deep-nesting", b'{"version":1,"devices":' + b"[" * 100000, "nesting too deep")
+I("depth-33", b'{"version":1,"devices":' + b"[" * 32 + b"]" * 32 + b"}", "nesting too deep")
+I("invalid-utf8", dump(native([T2])).replace(b"tunnel.example.com", b"tunnel\xff\xfe.example.com"), "document:")
+I("overlong-utf8", dump(native([T2])).replace(b'"ssh"', b'"\xc0\xaf"'), "not valid UTF-8")
+I("surrogate-utf8", dump(native([T2])).replace(b'"ssh"', b'"\xed\xa0\x80"'), "not valid UTF-8")
+I("above-max-utf8", dump(native([T2])).replace(b'"ssh"', b'"\xf4\x90\x80\x80"'), "not valid UTF-8")
+I("nul-escape", dump(mut(("server", "host"), "h")).replace(b'"host": "h"', b'"host": "h\\u0000' + INJ.encode() + b'"'), "NUL")
+I("raw-nul", dump(native([T2])).replace(b'"version"', b'\x00"version"'), "document:")
+I("raw-tab-in-string", dump(mut(("server", "host"), "a\tb")).replace(b"a\\tb", b"a\tb"), "control character")
+I("dup-key-port", dump(mut(("target", "port"), 443)).replace(b'"port": 443', b'"port": 443, "port": 444'), "duplicate key")
+I("dup-key-escaped", dump(mut(("target", "port"), 443)).replace(b'"port": 443', b'"port": 443, "\\u0070ort": 444'), "duplicate key")
+I("dup-key-device", dump(native([T2])).replace(b'"edge-0001"', b'"edge-0042"'), "duplicate key")
+I("dup-key-pfp", dump(soracom("8080:localhost:22 t@h")).replace(b'"portForwardParam"', b'"portForwardParam": "9:localhost:22 a@b", "portForwardParam"', 1), "duplicate key")
+I("too-large", b'{"version":1,"devices":{}}' + b" " * (2 * 1024 * 1024), "larger than 1 MiB")
+
+# ---- invalid: native schema ----
+P = "devices.edge-0042.tunnels[0]."
+I("version-2", dict(native([T2]), version=2), "version: 2 is not a supported version")
+I("version-string", dict(native([T2]), version="1"), "version: is a string")
+I("version-missing", {"devices": {}}, "version: is missing")
+I("devices-array", {"version": 1, "devices": []}, "devices: is an array")
+I("unknown-top-key", dict(native([T2]), extra=1), "extra: unknown key")
+I("unknown-tunnel-key", mut(("color",), "red"), P + "color: unknown key")
+I("unknown-device-key", {"version": 1, "devices": {ID: {"tunnels": [], "x": 1}}}, "devices.edge-0042.x: unknown key")
+I("tunnels-object", {"version": 1, "devices": {ID: {"tunnels": {}}}}, "devices.edge-0042.tunnels: is an object")
+I("other-device-not-object", native([T2], {"edge-0001": []}), "devices.edge-0001: is an array")
+I("too-many-tunnels", native([dict(T2, name="t%d" % i) for i in range(65)]), "65 tunnels, at most 64")
+I("dup-tunnel-name", native([T2, T2]), "devices.edge-0042.tunnels[1].name: 'ssh' is also the name of tunnels[0]")
+for field in ("name", ("server", "host"), ("server", "user"), ("remote", "port"), ("target", "host"),
+              ("target", "port"), "private_key", "local_port", "server", "remote", "target"):
+    f = field if isinstance(field, tuple) else (field,)
+    I("missing-" + "-".join(f).replace("_", "-"), mut(f, None, delete=True), P + ".".join(f) + ": is missing")
+for v, tag, msg in (("22abc", "str-22abc", "is a string"), (22.9, "float", "is a non-integer number"),
+                    (True, "true", "is a boolean"), (None, "null", "is null"), ("22", "str-22", "is a string"),
+                    (99999999999, "huge", "99999999999 is not a port"), (70000, "70000", "70000 is not a port"),
+                    (0, "zero", "0 is not a port"), (-1, "minus1", "-1 is not a port"),
+                    (65536, "65536", "65536 is not a port"), ({}, "object", "is an object")):
+    I("target-port-" + tag, mut(("target", "port"), v), P + "target.port: " + msg)
+I("target-port-1e400", dump(mut(("target", "port"), 1)).replace(b'"port": 1', b'"port": 1e400'), P + "target.port: is a non-integer")
+I("target-port-bignum", dump(mut(("target", "port"), 1)).replace(b'"port": 1', b'"port": 99999999999999999999999'), P + "target.port:")
+I("server-port-0", mut(("server", "port"), 0), P + "server.port: 0 is not a port")
+I("remote-port-neg", mut(("remote", "port"), -1), P + "remote.port: -1 is not a port")
+I("local-port-0", mut(("local_port",), 0), P + "local_port: 0 is not a port")
+I("local-port-direct", mut(("via",), "direct"), P + "local_port: is only allowed")
+I("via-bad", mut(("via",), "tproxy"), P + "via: 'tproxy' is not direct or dnat")
+I("dnat-target-name", mut(("target", "host"), "inverter.lan"), "IPv4")
+I("dnat-target-v6", mut(("target", "host"), "2001:db8::50"), "IPv4")
+I("bind-wildcard", mut(("remote", "bind"), "0.0.0.0"), P + "remote.bind: '0.0.0.0'")
+I("bind-v6-wildcard", mut(("remote", "bind"), "::"), P + "remote.bind: '::'")
+for v, tag, msg in ((0, "0", "timeout: 0"), (-5, "neg", "timeout: -5"), (10**12, "huge", "timeout: 1000000000000"),
+                    (3.5, "float", "timeout: is a non-integer"), ("3.5h", "str-float", "timeout: '3.5h' is not a duration"),
+                    ("400d", "400d", "timeout: '400d' is longer than 365d"), ("5x", "5x", "timeout: '5x' is not a duration"),
+                    (None, "null", "timeout: is null")):
+    I("timeout-" + tag, mut(("timeout",), v), P + msg)
+I("keepalive-interval-0", mut(("keepalive", "interval"), 0), P + "keepalive.interval: 0")
+I("keepalive-count-101", mut(("keepalive", "count"), 101), P + "keepalive.count: 101")
+I("keepalive-array", mut(("keepalive",), [30, 3]), P + "keepalive: is an array")
+I("host-key-comment", mut(("server", "host_key"), HK + " root@vm"), P + "server.host_key")
+I("host-key-type-mismatch", mut(("server", "host_key"), HK.replace("ssh-ed25519", "ssh-rsa")), P + "server.host_key")
+I("host-key-null", mut(("server", "host_key"), None), P + "server.host_key: is null")
+I("name-upper", mut(("name",), "Inverter"), P + "name: 'Inverter' is not a name")
+I("name-long", mut(("name",), "a" * 33), P + "name:")
+# B13/B14: keys
+I("key-not-pem", mut(("private_key",), "hello"), P + "private_key:")
+I("key-junk-before", mut(("private_key",), "junk\n" + PEM), P + "private_key:")
+I("key-junk-after", mut(("private_key",), PEM + "junk\n"), P + "private_key:")
+I("key-two-blocks", mut(("private_key",), PEM + PEM), P + "private_key:")
+I("key-encrypted-pkcs8", mut(("private_key",), PEM.replace("OPENSSH", "ENCRYPTED")), P + "private_key:")
+I("key-huge", mut(("private_key",), PEM.replace("AAAASECRETKEYBYTES", "A" * (64 * 1024))), P + "private_key:")
+I("key-b64-alphabet", mut(("private_key",), B64[:-4] + "!!!="), P + "private_key:")
+I("key-b64-padding", mut(("private_key",), B64.rstrip("=")), P + "private_key:")
+I("key-b64-whitespace", mut(("private_key",), B64[:40] + "\n" + B64[40:]), P + "private_key:")
+I("key-b64-not-pem", mut(("private_key",), base64.b64encode(b"AAAASECRETKEYBYTES").decode()), P + "private_key:")
+I("key-empty", mut(("private_key",), ""), P + "private_key: is empty")
+I("key-number", mut(("private_key",), 1), P + "private_key: is an integer")
+# S01/S02/S10: injection through every string field
+for f in (("name",), ("server", "host"), ("server", "user"), ("server", "host_key"), ("remote", "bind"),
+          ("target", "host"), ("via",), ("timeout",), ("private_key",)):
+    I("inject-" + "-".join(f).replace("_", "-"), mut(f, INJ), P + ".".join(f) + ":")
+I("inject-newline-host", mut(("server", "host"), "a\n[OK] tunnel up"), P + "server.host: 'a?[OK] tunnel up'")
+I("inject-escape-host", mut(("server", "host"), "\x1b[31mred"), P + "server.host: '?[31mred'")
+I("inject-semicolon-host", mut(("server", "host"), "h;id"), P + "server.host: 'h;id'")
+I("inject-dollar-user", mut(("server", "user"), "$(id)"), P + "server.user: '$(id)'")
+I("inject-backtick-target", mut(("target", "host"), "`id`"), P + "target.host: '`id`'")
+I("inject-dashdash-user", mut(("server", "user"), "--"), P + "server.user: '--'")
+I("inject-device-key", {"version": 1, "devices": {ID: {"tunnels": [T2], INJ: 1}}}, "unknown key")
+
+# ---- invalid: SORACOM ----
+S = "ssh.imsis.440101234567890."
+for tag, pfp, msg in (
+        ("extra-tokens", "2222:localhost:22 u@h -oProxyCommand=touch /tmp/pwn", "portForwardParam:"),
+        ("option-user", "2222:localhost:22 -oProxyCommand=x@h", "user '-oProxyCommand=x'"),
+        ("option-host", "2222:localhost:22 u@-oProxyCommand=x", "server host '-oProxyCommand=x'"),
+        ("semicolon", "2222:localhost:22 u@h;id", "server host 'h;id'"),
+        ("dollar", "2222:localhost:22 u@$(id)", "server host '$(id)'"),
+        ("backtick", "2222:localhost:22 `id`@h", "user '`id`'"),
+        ("newline", "2222:localhost:22 u@h\nid", "server host 'h?id'"),
+        ("newline-sep", "2222:localhost:22\nu@h", "portForwardParam:"),
+        ("tab", "2222:localhost:22\tu@h", "portForwardParam:"),
+        ("double-space", "2222:localhost:22  u@h", "portForwardParam:"),
+        ("star-bind", "*:2222:localhost:22 u@h", "bind address '*'"),
+        ("wildcard-bind", "0.0.0.0:2222:localhost:22 u@h", "bind address '0.0.0.0' is a wildcard"),
+        ("v6-bind", "[::]:2222:localhost:22 u@h", "portForwardParam:"),
+        ("missing-user", "2222:localhost:22 h", "'h' is not USER@HOST"),
+        ("missing-dest", "2222:localhost:22", "portForwardParam:"),
+        ("missing-tport", "2222:localhost u@h", "'2222:localhost' is not [BIND:]RPORT:THOST:TPORT"),
+        ("leading-dash", "-R 2222:localhost:22 u@h", "portForwardParam:"),
+        ("port-range", "70000:localhost:22 u@h", "remote port: '70000' is not a port"),
+        ("tport-zero", "2222:localhost:0 u@h", "target port: '0' is not a port"),
+        ("dash-p-bad", "2222:localhost:22 -p 99999 u@h", "server port: '99999'"),
+        ("dash-o", "2222:localhost:22 -o 22 u@h", "'-o' is not -p"),
+        ("dashdash", "2222:localhost:22 -- u@h", "portForwardParam:"),
+        ("empty", "", "portForwardParam:")):
+    I("soracom-pfp-" + tag, soracom(pfp), S + (msg if msg == "portForwardParam:" else "portForwardParam: " + msg))
+I("soracom-pfp-number", soracom(8080), S + "portForwardParam: is an integer")
+I("soracom-pfp-nul", dump(soracom("8080:localhost:22 t@h")).replace(b"t@h", b"t@h\\u0000 -oProxyCommand=x"), "NUL")
+I("soracom-key-bad", soracom("8080:localhost:22 t@h", key="not a key"), S + "privateKey:")
+I("soracom-key-missing", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h"}}}}, S + "privateKey: is missing")
+I("soracom-pfp-missing", {"ssh": {"imsis": {IMSI: {"privateKey": PEM}}}}, S + "portForwardParam: is missing")
+I("soracom-unknown-key", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h", "privateKey": PEM, "x": 1}}}}, S + "x: unknown key")
+I("soracom-unknown-top", dict(soracom("8080:localhost:22 t@h"), version=1), "version: unknown key")
+I("soracom-imsis-array", {"ssh": {"imsis": []}}, "ssh.imsis: is an array")
+I("soracom-other-not-object", {"ssh": {"imsis": {"440109999999999": "x"}}}, "ssh.imsis.440109999999999: is a string")
+
+# subscriber documents for docctl --imsi
+subscriber = {
+    "valid": {"imsi": IMSI, "msisdn": "810123456789", "tags": {"name": "edge"}, "speedClass": "s1.standard"},
+    "number": {"imsi": 440101234567890},
+    "16-digits": {"imsi": "4401012345678901"},
+    "traversal": {"imsi": "../../x"},
+    "missing": {"msisdn": "1"},
+}
+
+for sub in ("valid", "invalid"):
+    shutil.rmtree(os.path.join(HERE, sub), ignore_errors=True)
+    os.makedirs(os.path.join(HERE, sub))
+for name, (doc, expect) in valid.items():
+    open(os.path.join(HERE, "valid", name + ".json"), "wb").write(doc)
+    if expect:
+        open(os.path.join(HERE, "valid", name + ".expect"), "w").write("\n".join(expect) + "\n")
+for name, (doc, err) in invalid.items():
+    open(os.path.join(HERE, "invalid", name + ".json"), "wb").write(doc)
+    if err:
+        open(os.path.join(HERE, "invalid", name + ".err"), "w").write(err + "\n")
+shutil.rmtree(os.path.join(HERE, "subscriber"), ignore_errors=True)
+os.makedirs(os.path.join(HERE, "subscriber"))
+for name, doc in subscriber.items():
+    open(os.path.join(HERE, "subscriber", name + ".json"), "wb").write(dump(doc))
+print("%d valid, %d invalid, %d subscriber" % (len(valid), len(invalid), len(subscriber)))
