@@ -9,14 +9,17 @@
 
 #include "err.h"
 
-/* The interface the kernel routes `dst` out of (rtnetlink RTM_GETROUTE). */
+/* The interface the kernel routes `dst` out of (rtnetlink RTM_GETROUTE);
+ * "lo" for a local address, an error for an unreachable one. */
 int tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err);
 
 /* Make exactly `ifaces` have net.ipv4.conf.IFACE.route_localnet = 1 (never "all"):
  * an interface newly in the set has its old value saved under
  * SAVE_DIR/IFACE (0600, atomic) before it is set; an interface whose saved file
  * exists but which is no longer in the set gets its old value back and the file
- * removed. n == 0 restores everything. An interface that vanished is forgotten. */
+ * removed. n == 0 restores everything. An interface that vanished is forgotten.
+ * Names containing '/', starting with '.', "all" and "default" are refused;
+ * SAVE_DIR is created 0700 if missing and refused if it is a symlink. */
 int tc_localnet_set(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
 		    struct tc_err *err);
 

@@ -39,12 +39,15 @@ int tc_nft_apply_flags(const struct tc_dnat *rules, size_t n, unsigned flags,
 		       struct tc_err *err);
 
 /* Read the table back over netlink. *out (owned by the caller, free()) gets the
- * DNAT rules found (name from userdata), *n their count; a missing table gives
- * n = 0 and *table_exists = 0. */
+ * DNAT rules found (name from nft's comment TLV in the rule userdata, so `nft
+ * list` shows it as a comment), *n their count; a missing table gives n = 0
+ * and *table_exists = 0. Reading needs CAP_NET_ADMIN too (TC_ERR_PERM). */
 int tc_nft_list(struct tc_dnat **out, size_t *n, int *table_exists, struct tc_err *err);
 
 /* 1 if the table holds exactly `rules` (same set, any order) plus the fixed
- * chains/rules, 0 if anything is missing or extra, -1 on error. */
+ * chains/rules, 0 if anything is missing or extra (another rule, chain, set,
+ * a changed priority, the owner flag), -1 on error. With n == 0: 1 iff the
+ * table is absent. */
 int tc_nft_verify(const struct tc_dnat *rules, size_t n, struct tc_err *err);
 
 /* 0 if this process may change nftables (CAP_NET_ADMIN in its netns), else -1
