@@ -125,13 +125,17 @@ _tunnelctl()
 			-*)		;;
 			*)		cmd=$w ;;
 			esac
+		elif [[ $w == --state-dir=* ]]; then
+			state_dir=${w#*=}	# global options may follow the command
 		elif [[ $w != -* && $w != = ]]; then
 			case ${words[i - 1]} in
+			--state-dir)
+				state_dir=$w ;;
 			--server|--remote-port|--remote-bind|--target|--via|\
 			--local-port|--key|--host-key|--timeout|--keepalive|\
-			--run-as|--cacert|--source|--id|--splay)
+			--run-as|--cacert|--source|--id|--splay|--settings|--wait)
 				;;
-			=)	;;
+			=)	[[ ${words[i - 2]} == --state-dir ]] && state_dir=$w ;;
 			*)	operands+=("$w") ;;
 			esac
 		fi

@@ -109,6 +109,8 @@ expect bash "'--state-dir DIR stop ' reads DIR" "alpha beta" \
 	"$(bcomp -- "tunnelctl --state-dir $sd stop ")"
 expect bash "'--wait 5 --state-dir DIR stop ' skips option values" "alpha beta" \
 	"$(bcomp -- "tunnelctl --wait 5 --state-dir $sd stop ")"
+expect bash "'stop --state-dir DIR ' (global option after the command) reads DIR" \
+	"alpha beta" "$(bcomp -- "tunnelctl stop --state-dir $sd ")"
 expect bash "missing state directory offers nothing" "" \
 	"$(bcomp TUNNELCTL_STATE_DIR="$tmp/none" -- 'tunnelctl stop ')"
 expect bash "'stop --' offers --all" "--all" "$(bcomp -- 'tunnelctl stop --')"
