@@ -1,1 +1,114 @@
-/* stub */
+/* cmd_status.c: `status [NAME...] [--json]`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "state.h"
+#include "firewall.h"
+#include "opts.h"
+#include "out.h"
+#include "tunnel.h"
+
+/* Mark running dnat tunnels whose rule vanished (someone flushed the ruleset). */
+static void
+check_rules(struct tc_ctx *c, struct tc_view *v, size_t n)
+{
+	struct tc_err e;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < n; i++)
+		any |= v[i].alive && v[i].rec.spec.via == TC_VIA_DNAT;
+	if (!any || tc_fw_verify(c->statefd, &e) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i].alive && v[i].rec.spec.via == TC_VIA_DNAT)
+			v[i].rule_missing = 1;
+}
+
+int
+cmd_status(struct g *g, int argc, char **argv, struct tc_err *err)
+{
+	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
+	char (*names)[TC_NAME_MAX + 1] = NULL;
+	struct tc_view *v = NULL;
+	struct tc_ctx c;
+	size_t n = 0, nv = 0, i;
+	int ch, r, named, notup = 0;
+
+	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((r = opt_global(g, ch, optarg, err)) < 0)
+			return -1;
+		if (r)
+			continue;
+		if (ch == 'h') {
+			usage_for("status");
+			return 0;
+		}
+		return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
+	}
+	named = optind < argc;
+	for (i = (size_t)optind; i < (size_t)argc; i++)
+		if (!tc_valid_name(argv[i]))
+			return tc_err_set(err, TC_ERR_USAGE, "NAME: '%.40s' is not a tunnel name", argv[i]);
+	if (globals_done(g, err) < 0)
+		return -1;
+	/* The lock only if free at once: status must not wait behind a sync, but
+	 * when it can, it cleans up after a supervisor that died. */
+	if (tc_ctx_open(&c, g->state_dir, 0, -1, err) < 0) {
+		if (named && err->kind == TC_ERR_RUNTIME && errno == ENOENT) {
+			for (i = (size_t)optind; i < (size_t)argc; i++)
+				fprintf(stderr, "tunnelctl: status: %s: unknown tunnel\n", argv[i]);
+			out_print(g, tc_out_status(NULL, 0, g->json, time(NULL)));
+			return exit_code(TC_ERR_NOTUP);
+		}
+		if (err->kind == TC_ERR_RUNTIME && errno == ENOENT) {
+			out_print(g, tc_out_status(NULL, 0, g->json, time(NULL)));
+			return 0;
+		}
+		return -1;
+	}
+	c.lockfd = tc_lock(c.statefd, 0, NULL);
+	if (named) {
+		n = (size_t)(argc - optind);
+		names = calloc(n, sizeof(*names));
+		for (i = 0; names && i < n; i++)
+			snprintf(names[i], sizeof(names[i]), "%s", argv[optind + (int)i]);
+	} else if (tc_tunnel_list(&c, &names, &n, err) < 0) {
+		tc_ctx_close(&c);
+		return -1;
+	}
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!names || !v) {
+		free(names);
+		free(v);
+		tc_ctx_close(&c);
+		return tc_err_set(err, TC_ERR_RUNTIME, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (tc_tunnel_view(&c, names[i], &v[nv], NULL) < 0) {
+			if (named) {
+				fprintf(stderr, "tunnelctl: status: %s: unknown tunnel\n", names[i]);
+				notup = 1;
+			}
+			continue;
+		}
+		if (v[nv].run.state != TC_ST_UP)
+			notup = 1;
+		nv++;
+	}
+	check_rules(&c, v, nv);
+	for (i = 0; i < nv; i++)
+		if (v[i].cleaned && v[i].rec.spec.via == TC_VIA_DNAT) {
+			tc_tunnel_fw_sync(&c, NULL);	/* drop the dead tunnel's rule */
+			break;
+		}
+	out_print(g, tc_out_status(v, nv, g->json, time(NULL)));
+	free(v);
+	free(names);
+	tc_ctx_close(&c);
+	return named && notup ? exit_code(TC_ERR_NOTUP) : 0;
+}

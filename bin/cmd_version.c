@@ -1,1 +1,35 @@
-/* stub */
+/* cmd_version.c: `version`: ours and the parts' versions. */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "fetch.h"
+#include "nft.h"
+#include "opts.h"
+#include "out.h"
+#include "tools.h"
+
+int
+cmd_version(struct g *g, int argc, char **argv, struct tc_err *err)
+{
+	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
+	const char *keys[] = { "tunnelctl", "libcurl", "json-c", "nftables", "autossh", "ssh" };
+	const char *vals[6];
+	char autossh[128], ssh[128];
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
+		if ((r = opt_global(g, ch, optarg, err)) < 0)
+			return -1;
+	if (globals_done(g, err) < 0)
+		return -1;
+	vals[0] = PACKAGE_VERSION;
+	vals[1] = tc_fetch_version();
+	vals[2] = tc_json_version();
+	vals[3] = tc_nft_version();
+	vals[4] = tc_tool_version(g->set.autossh[0] ? g->set.autossh : TC_AUTOSSH_DEFAULT,
+				  autossh, sizeof(autossh)) == 0 ? autossh : NULL;
+	vals[5] = tc_tool_version(g->set.ssh[0] ? g->set.ssh : TC_SSH_DEFAULT, ssh, sizeof(ssh)) == 0 ? ssh : NULL;
+	out_print(g, tc_out_version(keys, vals, 6, g->json));
+	return 0;
+}

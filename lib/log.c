@@ -1,2 +1,58 @@
-/* log.c: (stub) */
+/* log.c: stderr for people, syslog for unattended runs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <unistd.h>
+
 #include "log.h"
+
+static int use_syslog, use_stderr = 1, verbosity;
+
+void
+tc_log_open(const char *ident, int daemon)
+{
+	use_stderr = !daemon;
+	use_syslog = daemon || !isatty(STDERR_FILENO);
+	if (use_syslog)
+		openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+void
+tc_log_set_verbosity(int v)
+{
+	verbosity = v;
+}
+
+static int
+prio(enum tc_loglevel lvl)
+{
+	switch (lvl) {
+	case TC_LOG_ERR: return LOG_ERR;
+	case TC_LOG_WARN: return LOG_WARNING;
+	case TC_LOG_INFO: return LOG_INFO;
+	default: return LOG_DEBUG;
+	}
+}
+
+void
+tc_log(enum tc_loglevel lvl, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Neutralise control characters that came from outside (ssh, documents). */
+	for (i = 0; msg[i]; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			msg[i] = '?';
+	if (use_syslog && (lvl <= TC_LOG_INFO || verbosity > 0))
+		syslog(prio(lvl), "%s", msg);
+	if (!use_stderr)
+		return;
+	if (lvl == TC_LOG_ERR || (lvl == TC_LOG_WARN && verbosity >= 0) ||
+	    (lvl == TC_LOG_INFO && verbosity > 0) || (lvl == TC_LOG_DEBUG && verbosity > 1))
+		fprintf(stderr, "tunnelctl: %s\n", msg);
+}

@@ -1,0 +1,195 @@
+/* source.c: fetch -> parse, with a conditional-GET cache per URL in
+ * STATE_DIR/.fetch/ (body, ETag, Last-Modified; 0600). The cache is written
+ * only for a document that parsed, so a 304 always yields a valid one. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "sha256.h"
+#include "source.h"
+#include "spec.h"
+#include "state.h"
+
+#define TC_FETCH_DIR ".fetch"
+#define TC_VALIDATOR_MAX 512
+#define TC_IMSI_MAX 16
+
+struct cache {
+	int dirfd;
+	char key[17];		/* first 16 hex of sha256(url) */
+	char *body, *etag, *lm;
+	size_t len;
+};
+
+static void
+cache_name(const struct cache *c, const char *ext, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s.%s", c->key, ext);
+}
+
+static char *
+cache_get(const struct cache *c, const char *ext, size_t max, size_t *len)
+{
+	char name[40], *buf = NULL;
+	size_t l;
+
+	if (c->dirfd < 0)
+		return NULL;
+	cache_name(c, ext, name, sizeof(name));
+	if (tc_read_file(c->dirfd, name, max, &buf, &l, NULL) < 0)
+		return NULL;
+	if (len)
+		*len = l;
+	return buf;
+}
+
+static void
+cache_open(int statefd, const char *url, struct cache *c)
+{
+	char digest[TC_DIGEST_HEX];
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = statefd >= 0 ? tc_subdir_open(statefd, TC_FETCH_DIR, 1, NULL) : -1;
+	tc_sha256_hex(url, strlen(url), digest);
+	memcpy(c->key, digest, 16);
+	c->key[16] = '\0';
+	c->body = cache_get(c, "body", TC_DOC_MAX, &c->len);
+	if (c->body) {
+		c->etag = cache_get(c, "etag", TC_VALIDATOR_MAX, NULL);
+		c->lm = cache_get(c, "lm", TC_VALIDATOR_MAX, NULL);
+	}
+}
+
+static void
+cache_close(struct cache *c)
+{
+	free(c->body);
+	free(c->etag);
+	free(c->lm);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+}
+
+static void
+cache_put(struct cache *c, const struct tc_fetch_result *r)
+{
+	char name[40];
+
+	if (c->dirfd < 0)
+		return;
+	cache_name(c, "etag", name, sizeof(name));
+	unlinkat(c->dirfd, name, 0);
+	cache_name(c, "lm", name, sizeof(name));
+	unlinkat(c->dirfd, name, 0);
+	cache_name(c, "body", name, sizeof(name));
+	if (tc_write_atomic(c->dirfd, name, r->body, r->len, 0600, (uid_t)-1, (gid_t)-1, NULL) < 0)
+		return;
+	if (r->etag) {
+		cache_name(c, "etag", name, sizeof(name));
+		tc_write_atomic(c->dirfd, name, r->etag, strlen(r->etag), 0600, (uid_t)-1, (gid_t)-1, NULL);
+	}
+	if (r->last_modified) {
+		cache_name(c, "lm", name, sizeof(name));
+		tc_write_atomic(c->dirfd, name, r->last_modified, strlen(r->last_modified), 0600,
+				(uid_t)-1, (gid_t)-1, NULL);
+	}
+}
+
+/* Fetch url conditionally and hand the (new or cached) body to parse(). */
+typedef int (*parse_fn)(const char *buf, size_t len, void *arg, struct tc_err *err);
+
+static int
+fetch_parse(int statefd, const char *url, const char *cacert, parse_fn parse, void *arg,
+	    int *not_modified, struct tc_err *err)
+{
+	struct tc_fetch_opts o;
+	struct tc_fetch_result r;
+	struct cache c;
+	int rc;
+
+	cache_open(statefd, url, &c);
+	memset(&o, 0, sizeof(o));
+	o.cacert = cacert;
+	o.etag = c.etag;
+	o.last_modified = c.lm;
+	if (tc_fetch(url, &o, &r, err) < 0) {
+		cache_close(&c);
+		return -1;
+	}
+	if (r.not_modified && c.body) {
+		*not_modified = 1;
+		rc = parse(c.body, c.len, arg, err);
+	} else {
+		*not_modified = 0;
+		rc = parse(r.body, r.len, arg, err);
+		if (rc == 0)
+			cache_put(&c, &r);
+	}
+	tc_fetch_result_free(&r);
+	cache_close(&c);
+	return rc;
+}
+
+struct doc_arg {
+	const char *id;
+	struct tc_doc_result *out;
+};
+
+static int
+parse_doc(const char *buf, size_t len, void *arg, struct tc_err *err)
+{
+	struct doc_arg *a = arg;
+
+	if (len == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "document: empty body");
+	return tc_doc_parse(buf, len, a->id, a->out, err);
+}
+
+static int
+parse_imsi(const char *buf, size_t len, void *arg, struct tc_err *err)
+{
+	if (len == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "subscriber: empty body");
+	return tc_doc_imsi(buf, len, arg, TC_IMSI_MAX, err);
+}
+
+static int
+join(char *buf, size_t sz, const char *base, const char *path, struct tc_err *err)
+{
+	size_t bl = strlen(base);
+	int r;
+
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	r = snprintf(buf, sz, "%.*s%s", (int)bl, base, path);
+	if (r < 0 || (size_t)r >= sz)
+		return tc_err_set(err, TC_ERR_USAGE, "--soracom: URL too long");
+	return 0;
+}
+
+int
+tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *out,
+	       int *not_modified, struct tc_err *err)
+{
+	struct doc_arg a = { src->id, out };
+	char url[2048], imsi[TC_IMSI_MAX + 1];
+	int nm_sub = 0;
+
+	memset(out, 0, sizeof(*out));
+	*not_modified = 0;
+	if (!src->soracom)
+		return fetch_parse(statefd, src->url, src->cacert, parse_doc, &a, not_modified, err);
+	if (join(url, sizeof(url), src->soracom, "/v1/subscriber", err) < 0)
+		return -1;
+	if (fetch_parse(statefd, url, src->cacert, parse_imsi, imsi, &nm_sub, err) < 0)
+		return -1;
+	a.id = imsi;
+	if (join(url, sizeof(url), src->soracom, "/v1/userdata", err) < 0)
+		return -1;
+	return fetch_parse(statefd, url, src->cacert, parse_doc, &a, not_modified, err);
+}

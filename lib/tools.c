@@ -1,0 +1,63 @@
+/* tools.c: locate and identify ssh and autossh. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tools.h"
+
+#define TC_VERSION_WAIT_MS 2000	/* `ssh -V` answers at once; never hang `version` */
+
+int
+tc_tool_usable(const char *path)
+{
+	struct stat st;
+
+	return path && path[0] == '/' && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+int
+tc_tool_version(const char *path, char *buf, size_t bufsz)
+{
+	char *const argv[] = { (char *)path, "-V", NULL };
+	char *const envp[] = { NULL };
+	posix_spawn_file_actions_t fa;
+	struct pollfd p;
+	size_t len = 0;
+	int pfd[2], st;
+	pid_t pid;
+
+	if (!tc_tool_usable(path) || bufsz == 0 || pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	if (posix_spawn(&pid, path, &fa, NULL, argv, envp) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	p.fd = pfd[0];
+	p.events = POLLIN;
+	while (len < bufsz - 1 && poll(&p, 1, TC_VERSION_WAIT_MS) > 0) {
+		ssize_t n = read(pfd[0], buf + len, bufsz - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pfd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return len ? 0 : -1;
+}

@@ -1,0 +1,116 @@
+# lib.sh: sourced by every tunnelctl integration test: TAP output, cleanup
+# on exit, bounded waits, and fixtures (state dir, settings, target service).
+# shellcheck shell=bash
+
+TC_SRCDIR=${TC_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TC_BUILDDIR=${TC_BUILDDIR:-$TC_SRCDIR}
+TC_BIN=${TC_BIN:-$TC_BUILDDIR/bin/tunnelctl}
+. "$TC_SRCDIR/tests/helpers/sshd.sh"
+
+_tap_n=0
+_tap_failed=0
+_cleanups=()
+
+ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+not_ok() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - $*"; }
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $*"; }
+diag() { echo "# $*" | sed '2,$s/^/# /'; }
+
+# check DESC CMD...: one TAP line for whether CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got '$1', want '$2'"; fi
+}
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" = 0 ]
+}
+
+# at_exit CMD: run CMD (a string) at exit, last registered first.
+at_exit() { _cleanups+=("$1"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+}
+trap _run_cleanups EXIT
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0) or time runs out (1).
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" 2>/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# tc_setup: a private state dir and settings file; sets STATE, SETTINGS, WORK.
+tc_setup() {
+	WORK=$(mktemp -d /tmp/tctest.XXXXXX)
+	chmod 700 "$WORK"
+	STATE=$WORK/state
+	SETTINGS=$WORK/tunnelctl.conf
+	: >"$SETTINGS"
+	at_exit "tc_teardown"
+}
+
+# Stop every tunnel of this test's state dir, by the tool itself first, then
+# by the PIDs it recorded (never by name).
+tc_teardown() {
+	[ -n "${STATE:-}" ] || return 0
+	"$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" -q stop --all >/dev/null 2>&1
+	local p
+	for p in "$STATE"/*/pid; do
+		[ -f "$p" ] && kill -9 "$(cut -d' ' -f1 "$p")" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+
+tc() { "$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" "$@"; }
+
+# jfield NAME FIELD: FIELD of tunnel NAME in `status --json` ("" if absent).
+jfield() {
+	tc status --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for t in d["tunnels"]:
+    if t["name"] == sys.argv[1]:
+        v = t.get(sys.argv[2])
+        print("" if v is None else v)
+' "$1" "$2"
+}
+
+state_is() { [ "$(jfield "$1" state)" = "$2" ]; }
+
+# target_start PORT TOKEN: an HTTP service on 127.0.0.1:PORT whose /token is TOKEN.
+target_start() {
+	local port=$1 token=$2 dir
+	dir=$(mktemp -d /tmp/tctarget.XXXXXX)
+	printf '%s\n' "$token" >"$dir/token"
+	python3 -m http.server "$port" --bind 127.0.0.1 --directory "$dir" >/dev/null 2>&1 &
+	local pid=$!
+	at_exit "kill $pid; rm -rf $dir"
+	wait_port 127.0.0.1 "$port" 5
+}
+
+# fetch_token PORT [NS]: GET /token through 127.0.0.1:PORT (optionally in NS).
+fetch_token() {
+	if [ -n "${2:-}" ]; then
+		ip netns exec "$2" curl -s --max-time 5 "http://127.0.0.1:$1/token"
+	else
+		curl -s --max-time 5 "http://127.0.0.1:$1/token"
+	fi
+}
