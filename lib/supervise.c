@@ -79,6 +79,8 @@ save(struct sup *s)
 	s->dirty = 0;
 }
 
+static void count_start(struct sup *s);
+
 static void
 set_state(struct sup *s, enum tc_tstate st, const char *why)
 {
@@ -170,6 +172,8 @@ spawn_child(struct sup *s, struct tc_err *err)
 	s->linelen = 0;
 	s->discarding = 0;
 	s->waiting = 0;
+	if (!s->paths.autossh)
+		count_start(s);
 	tc_log(TC_LOG_DEBUG, "%s: started %s (pid %ld)", s->rec.spec.name, s->argv.v[0], (long)pid);
 	return 0;
 }
@@ -226,6 +230,17 @@ schedule_restart(struct sup *s)
 	s->backoff = s->backoff * 2 > TC_BACKOFF_MAX_S ? TC_BACKOFF_MAX_S : s->backoff * 2;
 }
 
+/* Every ssh started after the first is a restart: autossh says when it
+ * starts one; without autossh the supervisor starts them itself. */
+static void
+count_start(struct sup *s)
+{
+	if (++s->connects > 1) {
+		s->run.restarts = s->connects - 1;
+		s->dirty = 1;
+	}
+}
+
 static void
 on_line(struct sup *s, const char *line, size_t len)
 {
@@ -235,11 +250,8 @@ on_line(struct sup *s, const char *line, size_t len)
 	switch (m.ev) {
 	case TC_SSHEV_NONE:
 		break;
-	case TC_SSHEV_CONNECTING:
-		if (++s->connects > 1) {
-			s->run.restarts = s->connects - 1;
-			s->dirty = 1;
-		}
+	case TC_SSHEV_CONNECTING:	/* autossh's "starting ssh" */
+		count_start(s);
 		if (s->run.state == TC_ST_UP)
 			set_state(s, TC_ST_RETRYING, "connection lost");
 		break;
