@@ -151,11 +151,53 @@ check "timer runs every 5 minutes with a random delay" \
 
 if command -v ansible-playbook >/dev/null 2>&1; then
 	if (cd "$tmp" && ANSIBLE_LOCAL_TEMP=$tmp/ansible ANSIBLE_HOME=$tmp/ansible \
+			ANSIBLE_REMOTE_TEMP=$tmp/ansible-remote ANSIBLE_ASYNC_DIR=$tmp/async \
 		ansible-playbook --syntax-check -i localhost, \
 		"$EX/tunnelctl-playbook.yml") >"$tmp/out" 2>&1; then
 		ok "ansible-playbook --syntax-check tunnelctl-playbook.yml"
 	else
 		nok "ansible-playbook --syntax-check tunnelctl-playbook.yml"
+		sed 's/^/# /' "$tmp/out"
+	fi
+	# Run it for real against this host (connection local, no become) with
+	# a fake tunnelctl on PATH: the Jinja in changed_when and the assert
+	# must pass on healthy output and fail on a tunnel that is retrying.
+	mkdir -p "$tmp/fake"
+	cat >"$tmp/fake/tunnelctl" <<'FAKE'
+#!/bin/sh
+case "$*" in
+*sync*) echo '{"started":["inverter-web"],"restarted":[],"stopped":[],"unchanged":["ssh"],"expired":[]}' ;;
+*status*) cat "$FAKE_STATUS" ;;
+*) exit 2 ;;
+esac
+FAKE
+	chmod +x "$tmp/fake/tunnelctl"
+	echo '{"tunnels":[{"name":"ssh","state":"up","last_error":null},
+		{"name":"inverter-web","state":"expired","last_error":null}]}' >"$tmp/good.json"
+	echo '{"tunnels":[{"name":"ssh","state":"up","last_error":null},
+		{"name":"inverter-web","state":"retrying",
+		 "last_error":"remote port forwarding failed"}]}' >"$tmp/bad.json"
+	py=$(command -v python3 || echo /usr/bin/python3)
+	printf '[edge]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n' \
+		"$py" >"$tmp/inventory"
+	run_playbook() {
+		(cd "$tmp" && FAKE_STATUS=$1 PATH=$tmp/fake:$PATH \
+			ANSIBLE_LOCAL_TEMP=$tmp/ansible ANSIBLE_HOME=$tmp/ansible \
+			ANSIBLE_REMOTE_TEMP=$tmp/ansible-remote ANSIBLE_ASYNC_DIR=$tmp/async \
+			ANSIBLE_NOCOLOR=1 timeout 300 ansible-playbook -i "$tmp/inventory" \
+			-e ansible_become=false "$EX/tunnelctl-playbook.yml") >"$tmp/out" 2>&1
+	}
+	if run_playbook "$tmp/good.json"; then
+		ok "playbook passes when every tunnel is up or expired"
+	else
+		nok "playbook passes when every tunnel is up or expired"
+		sed 's/^/# /' "$tmp/out"
+	fi
+	if ! run_playbook "$tmp/bad.json" &&
+		grep -q "inverter-web', 'retrying'" "$tmp/out"; then
+		ok "playbook fails, naming the tunnel, when one is retrying"
+	else
+		nok "playbook fails, naming the tunnel, when one is retrying"
 		sed 's/^/# /' "$tmp/out"
 	fi
 elif command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then

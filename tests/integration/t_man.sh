@@ -120,6 +120,45 @@ for x in 'ssh(1)' 'autossh(1)' 'nft(8)' 'sshd_config(5)'; do
 	check "SEE ALSO $x" grep -qF -- "$x" <(section "SEE ALSO")
 done
 check "mentions CVE-2020-8558" grep -qF CVE-2020-8558 "$tmp/page"
+
+# The snippets in EXAMPLES work as printed: the systemd units verify and the
+# ansible tasks pass a syntax check.
+snip() { # snip FIRST-LINE-REGEX: a literal display from that line to the blank line
+	sed -n "/$1/,/^\$/p" "$tmp/page" | sed 's/^           //'
+}
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$tmp/units"
+	snip '# tunnelctl-sync.service' | sed 's|/usr/sbin/tunnelctl|/bin/true|' \
+		>"$tmp/units/tunnelctl-sync.service"
+	snip '# tunnelctl-sync.timer' >"$tmp/units/tunnelctl-sync.timer"
+	man=--man=no
+	systemd-analyze verify --help 2>/dev/null | grep -q -- --man || man=
+	(cd "$tmp/units" && systemd-analyze verify $man ./tunnelctl-sync.service \
+		./tunnelctl-sync.timer) >"$tmp/out" 2>&1
+	if [ $? -eq 0 ] && [ -s "$tmp/units/tunnelctl-sync.service" ] &&
+		! grep -q tunnelctl "$tmp/out"; then
+		ok "EXAMPLES: the systemd units pass systemd-analyze verify"
+	else
+		nok "EXAMPLES: the systemd units pass systemd-analyze verify"
+		sed 's/^/# /' "$tmp/out"
+	fi
+else
+	skip "systemd-analyze not installed"
+fi
+if command -v ansible-playbook >/dev/null 2>&1; then
+	{ echo '- hosts: all'; echo '  tasks:'
+	  snip '- name: converge tunnels' | sed 's/^/    /'; } >"$tmp/pb.yml"
+	(cd "$tmp" && ANSIBLE_LOCAL_TEMP=$tmp/ansible ANSIBLE_HOME=$tmp/ansible \
+		ansible-playbook --syntax-check -i localhost, "$tmp/pb.yml") >"$tmp/out" 2>&1
+	if [ $? -eq 0 ] && grep -q 'from_json' "$tmp/pb.yml"; then
+		ok "EXAMPLES: the ansible tasks pass ansible-playbook --syntax-check"
+	else
+		nok "EXAMPLES: the ansible tasks pass ansible-playbook --syntax-check"
+		sed 's/^/# /' "$tmp/out"
+	fi
+else
+	skip "ansible-playbook not installed"
+fi
 check "never recommends StrictHostKeyChecking=no except to forbid it" \
 	test "$(grep -c 'StrictHostKeyChecking=no' "$tmp/page")" -le 1
 
