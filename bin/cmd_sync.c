@@ -109,9 +109,11 @@ converge(struct g *g, struct tc_ctx *c, struct tc_doc_result *doc, struct tc_err
 	struct tc_err last = { TC_OK, "" };
 
 	want = calloc(doc->n ? doc->n : 1, sizeof(*want));
-	if (!want || current(c, &cur, &ncur, err) < 0) {
+	if (!want)
+		return tc_err_set(err, TC_ERR_RUNTIME, "out of memory");
+	if (current(c, &cur, &ncur, err) < 0) {
 		free(want);
-		return want ? -1 : tc_err_set(err, TC_ERR_RUNTIME, "out of memory");
+		return -1;
 	}
 	for (i = 0; i < doc->n; i++) {
 		memcpy(want[i].name, doc->specs[i].name, sizeof(want[i].name));
@@ -148,11 +150,10 @@ converge(struct g *g, struct tc_ctx *c, struct tc_doc_result *doc, struct tc_err
 		}
 	}
 	/* Anything may have flushed the ruleset: put back what running tunnels need. */
+	/* (-1: the table cannot be read, e.g. no privilege: nothing to restore from here) */
 	if (tc_fw_verify(c->statefd, NULL) == 0 && tc_tunnel_fw_sync(c, &last) < 0) {
 		fprintf(stderr, "tunnelctl: sync: firewall: %s\n", last.msg);
 		failed = 1;
-	} else if (tc_fw_verify(c->statefd, NULL) < 0) {
-		/* cannot read the table (no privilege): nothing to restore from here */
 	}
 	out_print(g, tc_out_sync(acts, ok, nact, g->json));
 	free(want);

@@ -72,11 +72,27 @@ decide(const struct tc_want *w, const struct tc_cur *c, struct tc_action *a)
 	}
 }
 
+/* Stops are listed by name whatever order the caller gave the tunnels in:
+ * the output (and the order things are stopped in) must not depend on it. */
+static void
+sort_by_name(struct tc_action *a, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		struct tc_action t = a[i];
+
+		for (j = i; j > 0 && strcmp(a[j - 1].name, t.name) > 0; j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
+}
+
 size_t
 tc_plan(const struct tc_want *want, size_t nwant, const struct tc_cur *cur,
 	size_t ncur, const char *absent_why, struct tc_action *out)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, first_stop;
 
 	for (i = 0; i < nwant; i++) {
 		struct tc_action *a = &out[n++];
@@ -86,6 +102,7 @@ tc_plan(const struct tc_want *want, size_t nwant, const struct tc_cur *cur,
 		a->want = i;
 		decide(&want[i], find_cur(cur, ncur, want[i].name), a);
 	}
+	first_stop = n;
 	for (i = 0; i < ncur; i++) {
 		struct tc_action *a;
 
@@ -97,5 +114,6 @@ tc_plan(const struct tc_want *want, size_t nwant, const struct tc_cur *cur,
 		a->act = TC_ACT_STOP;
 		a->why = absent_why ? absent_why : "no longer in the document";
 	}
+	sort_by_name(out + first_stop, n - first_stop);
 	return n;
 }
