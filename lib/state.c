@@ -207,7 +207,9 @@ tc_subdir_open(int dirfd, const char *name, int create, struct tc_err *err)
 		errno = e;
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+	/* 0700, or 0711 when ssh runs as an unprivileged user that must reach
+	 * its own key and known_hosts inside (names only, no listing). */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 066)) {
 		close(fd);
 		return tc_err_set(err, TC_ERR_PERM, "%s: unsafe owner or mode", name);
 	}

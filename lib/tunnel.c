@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,6 +235,9 @@ write_files(struct tc_ctx *c, int tdir, const struct tc_spec *spec, int origin_s
 
 	if (owner_of(c->run_as, &uid, &gid, err) < 0)
 		return -1;
+	/* ssh as run_as must traverse to its key: search permission only. */
+	if (uid != (uid_t)-1 && (fchmod(c->statefd, 0711) < 0 || fchmod(tdir, 0711) < 0))
+		return tc_err_set(err, TC_ERR_RUNTIME, "state dir: chmod: %s", strerror(errno));
 	if (tc_write_atomic(tdir, "key", spec->key, spec->key_len, 0600, uid, gid, err) < 0)
 		return -1;
 	keep_kh = old && !spec->host_key[0] && !old->spec.host_key[0] &&
