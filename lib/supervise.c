@@ -112,7 +112,9 @@ child_exec(struct sup *s, int errw, int execw)
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errw, 2) < 0)
 		goto fail;
 	if (s->drop) {
-		if (initgroups(s->rec.run_as, s->gid) < 0 || setgid(s->gid) < 0 ||
+		/* autossh reopens /dev/stderr (AUTOSSH_LOGFILE): the pipe must
+		 * belong to the user it will run as. */
+		if (fchown(2, s->uid, s->gid) < 0 || initgroups(s->rec.run_as, s->gid) < 0 || setgid(s->gid) < 0 ||
 		    setuid(s->uid) < 0 || setuid(0) == 0)
 			goto fail;
 	}
