@@ -298,6 +298,43 @@ rule_masq(void)
 	return rule_finish(&b);
 }
 
+/* meta l4proto tcp fib saddr type local ip daddr TARGET tcp dport TPORT masquerade
+ * A connection made on the device to one of its own addresses keeps that
+ * address as source after the DNAT (say the WAN address); the target has no
+ * route back to it, so locally made connections to a tunnel's target leave
+ * with the address of the interface toward it. Forwarded traffic (non-local
+ * source) is left alone; for the device's own direct connections to the
+ * target the source already is that address, so this changes nothing. */
+static struct nftnl_rule *
+rule_masq_target(const struct tc_dnat *d)
+{
+	struct rb b = { .r = rule_new(chain_defs[CH_POSTROUTING].name) };
+	uint8_t tcp = IPPROTO_TCP;
+	uint16_t tport = htons(d->target_port);
+	uint32_t local = RTN_LOCAL;
+	struct nftnl_expr *e;
+
+	if (b.r == NULL)
+		return NULL;
+	rb_meta(&b, NFT_META_L4PROTO);
+	rb_cmp(&b, NFT_CMP_EQ, &tcp, sizeof(tcp));
+	e = rb_expr(&b, "fib");
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	rb_cmp(&b, NFT_CMP_EQ, &local, sizeof(local));
+	rb_payload(&b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);	/* iphdr.daddr */
+	rb_cmp(&b, NFT_CMP_EQ, &d->target.s_addr, sizeof(d->target.s_addr));
+	rb_payload(&b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, sizeof(tport));	/* tcphdr.dest */
+	rb_cmp(&b, NFT_CMP_EQ, &tport, sizeof(tport));
+	(void)rb_expr(&b, "masq");
+	if (!b.bad && !rule_set_comment(b.r, d->name))
+		b.bad = true;
+	return rule_finish(&b);
+}
+
 /* iifname != "lo" ip daddr 127.0.0.0/8 drop */
 static struct nftnl_rule *
 rule_drop_loopback(void)
@@ -333,24 +370,30 @@ rules_free(struct nftnl_rule **v, size_t n)
 	free(v);
 }
 
-/* Every rule the table should hold, in batch order: the fixed two, then one
- * per tunnel. Returns a heap array of n + 2 rules (free with rules_free). */
+/* Rules in the table for n tunnels: the fixed two, then two per tunnel. */
+#define NRULES(n) (2 + 2 * (n))
+
+/* Every rule the table should hold, in batch order: the fixed two, then per
+ * tunnel its DNAT rule and its masquerade rule. Returns a heap array of
+ * NRULES(n) rules (free with rules_free). */
 static struct nftnl_rule **
 rules_build(const struct tc_dnat *rules, size_t n)
 {
 	struct nftnl_rule **v;
 	size_t i;
 
-	v = calloc(n + 2, sizeof(*v));
+	v = calloc(NRULES(n), sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	v[0] = rule_masq();
 	v[1] = rule_drop_loopback();
-	for (i = 0; i < n; i++)
-		v[i + 2] = rule_dnat(&rules[i], chain_defs[CH_OUTPUT].name);
-	for (i = 0; i < n + 2; i++) {
+	for (i = 0; i < n; i++) {
+		v[2 + 2 * i] = rule_dnat(&rules[i], chain_defs[CH_OUTPUT].name);
+		v[3 + 2 * i] = rule_masq_target(&rules[i]);
+	}
+	for (i = 0; i < NRULES(n); i++) {
 		if (v[i] == NULL) {
-			rules_free(v, n + 2);
+			rules_free(v, NRULES(n));
 			return NULL;
 		}
 	}
@@ -697,10 +740,10 @@ tc_nft_apply_flags(const struct tc_dnat *rules, size_t n, unsigned flags, struct
 			return tc_err_set(err, TC_ERR_RUNTIME, "nftables: out of memory");
 	}
 	/* table add+del(+add) [+ chains + fixed rules + DNAT rules] [+ test rule] */
-	nmsg = n > 0 ? 3 + CH_COUNT + 2 + n : 2;
+	nmsg = n > 0 ? 3 + CH_COUNT + NRULES(n) : 2;
 	nmsg += (flags & TC_NFT_F_TEST_BAD_LAST) ? 1 : 0;
 	if (txn_init(&t, nmsg, err) < 0) {
-		rules_free(v, n > 0 ? n + 2 : 0);
+		rules_free(v, n > 0 ? NRULES(n) : 0);
 		return -1;
 	}
 	txn_marker(&t, true);
@@ -714,8 +757,10 @@ tc_nft_apply_flags(const struct tc_dnat *rules, size_t n, unsigned flags, struct
 			txn_chain(&t, &chain_defs[i]);
 		txn_rule(&t, v[0], "the masquerade rule of postrouting", "");
 		txn_rule(&t, v[1], "the loopback drop rule of prerouting", "");
-		for (i = 0; i < n; i++)
-			txn_rule(&t, v[i + 2], "rule for tunnel ", rules[i].name);
+		for (i = 0; i < n; i++) {
+			txn_rule(&t, v[2 + 2 * i], "rule for tunnel ", rules[i].name);
+			txn_rule(&t, v[3 + 2 * i], "masquerade rule for tunnel ", rules[i].name);
+		}
 	}
 	if (flags & TC_NFT_F_TEST_BAD_LAST) {
 		struct nftnl_rule *bad = rule_dnat(&rules[0], "missing");
@@ -728,7 +773,7 @@ tc_nft_apply_flags(const struct tc_dnat *rules, size_t n, unsigned flags, struct
 			t.overflow = true;
 	}
 	txn_marker(&t, false);
-	rules_free(v, n > 0 ? n + 2 : 0);
+	rules_free(v, n > 0 ? NRULES(n) : 0);
 	if (t.overflow)
 		ret = tc_err_set(err, TC_ERR_RUNTIME, "nftables: building the batch failed");
 	else
@@ -1193,9 +1238,9 @@ tc_nft_verify(const struct tc_dnat *rules, size_t n, struct tc_err *err)
 		if (in_our_table(nftnl_rule_get_str(s.rules.v[i], NFTNL_RULE_TABLE)))
 			have[nh++] = s.rules.v[i];
 	}
-	if (nh != n + 2)
+	if (nh != NRULES(n))
 		goto out;
-	kw = keys_of(want, n + 2);
+	kw = keys_of(want, NRULES(n));
 	kh = keys_of(have, nh);
 	if (kw == NULL || kh == NULL) {
 		/* an oversized foreign rule cannot be ours */
@@ -1208,9 +1253,9 @@ tc_nft_verify(const struct tc_dnat *rules, size_t n, struct tc_err *err)
 	}
 	ret = 1;
 out:
-	keys_free(kw, kw ? n + 2 : 0);
+	keys_free(kw, kw ? NRULES(n) : 0);
 	keys_free(kh, kh ? nh : 0);
-	rules_free(want, n + 2);
+	rules_free(want, NRULES(n));
 	free(have);
 	snapshot_free(&s);
 	return ret;

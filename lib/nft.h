@@ -23,6 +23,9 @@ struct tc_dnat {
 /* Replace the whole table with exactly these rules in ONE batch:
  * n > 0: (re)create table `ip tunnelctl` with its chains (nat output DNAT rules,
  *        nat postrouting masquerade of 127.0.0.0/8 sources leaving a non-lo iface,
+ *        and per tunnel a masquerade of locally made TCP to its target (so a
+ *        connection to any of the device's addresses gets a source the
+ *        target can answer),
  *        filter prerouting drop of daddr 127.0.0.0/8 from iif != lo, CVE-2020-8558)
  *        and the n DNAT rules;
  * n == 0: delete the table if it exists (absent is success).
