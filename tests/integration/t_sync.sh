@@ -139,6 +139,10 @@ is "$(printf '%s\n' "$OUT" | head -1 | cut -d: -f1)" web "lines in document orde
 check "db (base64 key) comes up" wait_for 15 state_is db up
 is "$(fetch_token "$R3")" "$TOKEN" "db carries traffic"
 is "$(pid_of web)" "$P1" "web's supervisor untouched"
+gendoc "$DEV" "web:$R2:b64" "db:$R3:b64"
+run_sync
+check "the same key as base64 instead of PEM: unchanged (${OUT//$'\n'/; })" has_line '^web: unchanged'
+is "$(pid_of web)" "$P1" "key spelling change: web's supervisor untouched"
 
 # --- a hand-started tunnel is never touched by sync -------------------------
 RH=$(free_port)
@@ -411,6 +415,31 @@ gendoc "$DEV" "pa:$R5" "pb:$R6"
 run_sync
 check "sync leaves the document-started hand tunnel alone (${OUT//$'\n'/; })" sh -c "! printf '%s\n' '$OUT' | grep -q '^one'"
 check "one still up" state_is one up
+
+# --- the session that ran sync vanishes: the work is still done ---------------
+R8=$(free_port)
+R9=$(free_port)
+gendoc "$DEV" "pa:$R5" "pb:$R6" "hup:$R8"
+setsid "$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" sync --source "$URL" --id "$DEV" \
+	--splay 1 >/dev/null 2>&1 </dev/null &
+sp=$!
+sleep 0.3
+kill -HUP -- -"$sp" 2>/dev/null
+wait "$sp"
+is "$?" 0 "sync survives SIGHUP to its process group and exits 0"
+check "hup tunnel started anyway" wait_for 15 state_is hup up
+gendoc "$DEV" "pa:$R5" "pb:$R6" "hup:$R8" "pipe:$R9"
+sync_ >&- 2>&-
+is "$?" 0 "sync with stdout and stderr closed exits 0"
+check "pipe tunnel started with stdout closed" wait_for 15 state_is pipe up
+# cron-like callers may start it with stdin and stdout closed: the output must
+# not land in whatever file the tool opens first (e.g. STATE/.lock)
+sync_ --json <&- >&-
+is "$?" 0 "sync with stdin and stdout closed exits 0"
+check "nothing of its output was written into a state file" sh -c "! grep -rqs '\"started\"' $STATE"
+gendoc "$DEV" "pa:$R5" "pb:$R6"
+sync_ | (exec 0<&-; true)
+check "sync into a closed pipe still stops what it must" wait_for 5 sh -c "[ ! -e $STATE/hup ] && [ ! -e $STATE/pipe ]"
 
 # --- stop --all leaves nothing behind -----------------------------------------
 tc stop --all >/dev/null 2>&1
