@@ -77,6 +77,22 @@ current(struct tc_ctx *c, struct tc_cur **out, size_t *n, struct tc_err *err)
 	return 0;
 }
 
+/* For "NAME: start failed: WHY" on stderr (tc_act_word is the outcome, "started"). */
+static const char *
+act_verb(enum tc_act a)
+{
+	switch (a) {
+	case TC_ACT_START: return "start";
+	case TC_ACT_RESTART: return "restart";
+	case TC_ACT_UPDATE: return "rule update";
+	case TC_ACT_STOP: return "stop";
+	case TC_ACT_KEEP:
+	case TC_ACT_EXPIRED:
+		break;
+	}
+	return "action";
+}
+
 static int
 act(struct tc_ctx *c, const struct tc_action *a, struct tc_spec *specs, struct tc_err *err)
 {
@@ -141,7 +157,7 @@ converge(struct g *g, struct tc_ctx *c, struct tc_doc_result *doc, struct tc_err
 				continue;
 			if (act(c, &acts[i], doc->specs, &e) < 0) {
 				fprintf(stderr, "tunnelctl: sync: %s: %s failed: %s\n", acts[i].name,
-					tc_act_word(acts[i].act), e.msg);
+					act_verb(acts[i].act), e.msg);
 				last = e;
 				failed = 1;
 				continue;
