@@ -410,6 +410,13 @@ int
 tc_localnet_set(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
 		struct tc_err *err)
 {
+	return tc_localnet_set_flags(save_dir, ifaces, n, 0, err);
+}
+
+int
+tc_localnet_set_flags(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
+		      unsigned flags, struct tc_err *err)
+{
 	size_t i;
 	int dfd, ret = 0;
 
@@ -422,8 +429,20 @@ tc_localnet_set(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
 		return -1;
 	for (i = 0; i < n && ret == 0; i++)
 		ret = enable_one(dfd, save_dir, ifaces[i], err);
-	if (sweep(dfd, save_dir, ifaces, n, ret == 0 ? err : NULL) < 0)
+	if (!(flags & TC_LOCALNET_KEEP_OTHERS) &&
+	    sweep(dfd, save_dir, ifaces, n, ret == 0 ? err : NULL) < 0)
 		ret = -1;
 	close(dfd);
 	return ret;
+}
+
+int
+tc_localnet_get(const char *iface, int *on, struct tc_err *err)
+{
+	char v[VALUE_MAX];
+
+	if (iface_valid(iface, err) < 0 || sysctl_get(iface, v, err) < 0)
+		return -1;
+	*on = strcmp(v, "0") != 0;
+	return 0;
 }

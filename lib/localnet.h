@@ -23,4 +23,15 @@ int tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *
 int tc_localnet_set(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
 		    struct tc_err *err);
 
+/* tc_localnet_set, but with TC_LOCALNET_KEEP_OTHERS saved interfaces not in
+ * the set are left as they are (on): for when the caller could not tell
+ * every interface it needs (a target without a route right now). */
+#define TC_LOCALNET_KEEP_OTHERS 0x1u
+int tc_localnet_set_flags(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
+			  unsigned flags, struct tc_err *err);
+
+/* *on = 1 if net.ipv4.conf.IFACE.route_localnet is non-zero, else 0.
+ * An interface that does not exist is an error. Needs no privilege. */
+int tc_localnet_get(const char *iface, int *on, struct tc_err *err);
+
 #endif

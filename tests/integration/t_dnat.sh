@@ -184,6 +184,39 @@ check "expiry removes the table (the supervisor's own cleanup)" \
 is "$(rl vd)" "$RL_VD" "expiry restores route_localnet"
 tc stop short >/dev/null 2>&1
 
+echo '{"version": 1, "devices": {}}' >"$WORK/empty.json"
+# --- a target without a route (LAN link down) does not block other tunnels --
+tc start inv --server root@203.0.113.1 --remote-port 8080 --target 192.0.2.50:8443 \
+	--via dnat --local-port 10443 --key "$KEY" --host-key "$HK" >/dev/null 2>&1
+tc start up --server root@203.0.113.1 --remote-port 8084 --target 203.0.113.1:22 \
+	--via dnat --local-port 10448 --key "$KEY" --host-key "$HK" >/dev/null 2>&1
+both_up() { state_is inv up && state_is up up; }
+check "inv and up (target on the server side) both up" wait_for 20 both_up
+is "$(rl vds)" 1 "route_localnet on the server-side veth while 'up' needs it"
+indev ip link set vd down
+out=$(tc start lan2 --server root@203.0.113.1 --remote-port 8085 --target 192.0.2.51:8443 \
+	--via dnat --local-port 10449 --key "$KEY" --host-key "$HK" 2>&1)
+rc=$?
+check "starting a tunnel whose target has no route fails (exit 1)" [ "$rc" = 1 ]
+check "... and says why" grep -qi "unreachable\|route" <<<"$out"
+[ $? = 0 ] || diag "$out"
+check "... and leaves nothing behind" [ ! -e "$STATE/lan2" ]
+out=$(tc stop up 2>&1)
+is "$?:$out" "0:up: stopped" "stop of another tunnel works while inv's target has no route"
+is "$(nftctl list)" "inv 10443 192.0.2.50:8443" "inv's rule remains"
+is "$(rl vd)" 1 "route_localnet toward inv's unroutable target is kept on"
+is "$(rl vds)" 1 "... and, not knowing inv's interface, nothing is restored yet"
+indev ip link set vd up
+check "inv serves again once the link is back" wait_for 10 serves 8080 "$TOK1"
+check "status: the leftover route_localnet is reported" grep -qi firewall <<<"$(jfield inv last_error)"
+tc sync --source "file://$WORK/empty.json" --id edge-1 >/dev/null 2>&1
+is "$(rl vds)" "$RL_VDS" "the next sync restores route_localnet on the server-side veth"
+is "$(rl vd)" 1 "... and keeps it on toward inv's target"
+is "$(jfield inv last_error)" "" "status is clean again"
+tc stop inv >/dev/null 2>&1
+check "table gone" sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
+is "$(rl vd)" "$RL_VD" "route_localnet on the LAN veth restored"
+
 # --- kill -9 the supervisor, then stop (and then status) --------------------
 start_inv() {
 	tc start inv --server root@203.0.113.1 --remote-port 8080 --target 192.0.2.50:8443 \
@@ -278,6 +311,23 @@ is "$?" 0 "sync restored the rule"
 check "traffic flows again" wait_for 5 serves 8082 "$TOK2"
 is "$(jfield web last_error)" "" "last_error clear after the restore"
 is "$(ssh_of "$sup1")" "$ssh1" "restoring the rule kept ssh"
+# the LAN interface is re-created (USB NIC re-plugged): route_localnet is 0 again
+indev ip link del vd
+ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" || echo "# veth re-create failed"
+indev ip addr add 192.0.2.1/24 dev vd
+indev ip link set vd up
+inlan ip addr add 192.0.2.50/24 dev vl
+inlan ip addr add 192.0.2.51/24 dev vl
+inlan ip link set vl up
+wait_port 192.0.2.51 8443 5 "$DEV"
+check "re-created interface: route_localnet is 0, traffic broken" \
+	[ "$(rl vd):$(srv_token 8082)" = "0:" ]
+le=$(jfield web last_error)
+check "status: last_error says the firewall needs restoring" grep -qi 'firewall' <<<"$le"
+out=$(tc sync --source "$SRC_URL" --id edge-1 2>&1)
+is "$?" 0 "sync after the re-creation exits 0"
+is "$(rl vd)" 1 "sync set route_localnet on the new interface"
+check "traffic flows again after the re-creation" wait_for 5 serves 8082 "$TOK2"
 out=$(tc stop web 2>&1)
 check "the last stop removes the table again" sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
 is "$(rl vd)" "$RL_VD" "route_localnet restored again"
