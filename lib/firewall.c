@@ -143,6 +143,24 @@ localnet(const char *state_path, const struct tc_dnat *rules, size_t n, size_t i
 	return r;
 }
 
+/* Two rules on one local port: the first would take every connection and
+ * the tunnel being started would silently reach the other one's target. */
+static int
+port_clash(const struct tc_dnat *rules, size_t n, size_t inc, struct tc_err *err)
+{
+	size_t i;
+
+	if (inc == TC_FW_NONE)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i != inc && rules[i].local_port == rules[inc].local_port)
+			return tc_err_set(err, TC_ERR_RUNTIME,
+					  "local port %u is already used by dnat tunnel '%s'",
+					  (unsigned)rules[inc].local_port, rules[i].name);
+	}
+	return 0;
+}
+
 int
 tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 		const char *exclude, struct tc_err *err)
@@ -155,7 +173,8 @@ tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 	rules = calloc(TC_FW_MAX, sizeof(*rules));
 	if (!rules)
 		return tc_err_set(err, TC_ERR_RUNTIME, "out of memory");
-	if (collect(statefd, include, exclude, rules, &n, &inc, err) < 0) {
+	if (collect(statefd, include, exclude, rules, &n, &inc, err) < 0 ||
+	    port_clash(rules, n, inc, err) < 0) {
 		free(rules);
 		return -1;
 	}
