@@ -87,6 +87,12 @@ cache_put(struct cache *c, const struct tc_fetch_result *r)
 	cache_name(c, "lm", name, sizeof(name));
 	unlinkat(c->dirfd, name, 0);
 	cache_name(c, "body", name, sizeof(name));
+	/* Without a validator the copy can never be used (no 304 can come), and
+	 * it holds private keys: keep none (file:// and plain paths included). */
+	if (!r->etag && !r->last_modified) {
+		unlinkat(c->dirfd, name, 0);
+		return;
+	}
 	if (tc_write_atomic(c->dirfd, name, r->body, r->len, 0600, (uid_t)-1, (gid_t)-1, NULL) < 0)
 		return;
 	if (r->etag) {

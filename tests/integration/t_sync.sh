@@ -104,6 +104,9 @@ check "web comes up" wait_for 15 state_is web up
 is "$(jfield web origin)" sync "origin is sync"
 is "$(fetch_token "$R1")" "$TOKEN" "traffic flows through the synced tunnel"
 P1=$(pid_of web)
+# the cached document holds private keys: private to root
+check "fetch cache dir is 0700" [ "$(stat -c %a "$STATE/.fetch")" = 700 ]
+check "every cached file is 0600" sh -c "[ -z \"\$(find $STATE/.fetch -type f ! -perm 600)\" ] && [ -n \"\$(find $STATE/.fetch -type f)\" ]"
 
 # --- idle second sync: unchanged, same supervisor, conditional GET answered 304 -
 n0=$(reqs)
@@ -248,6 +251,19 @@ run_sync --source "file://$DOC"
 is "$RC:$(printf '%s' "$OUT" | cut -d' ' -f1,2)" "0:db: unchanged" "file:// source"
 run_sync --source "$DOC"
 is "$RC:$(printf '%s' "$OUT" | cut -d' ' -f1,2)" "0:db: unchanged" "plain path source"
+# a copy without a validator is useless (no 304 can come) and holds keys
+fkey=$(printf '%s' "file://$DOC" | sha256sum | cut -c1-16)
+pkey=$(printf '%s' "$DOC" | sha256sum | cut -c1-16)
+check "file:// and plain path sources leave no cached copy" sh -c "[ ! -e $STATE/.fetch/$fkey.body ] && [ ! -e $STATE/.fetch/$pkey.body ]"
+ukey=$(printf '%s' "$URL" | sha256sum | cut -c1-16)
+setmode noetag
+run_sync
+is "$RC" 0 "server without validators: exit 0"
+check "server without validators: no cached copy kept" [ ! -e "$STATE/.fetch/$ukey.body" ]
+n0=$(reqs)
+run_sync
+check "and the next fetch is unconditional" sh -c "tail -n +$((n0 + 1)) $HLOG | grep -q '\"if_modified_since\": null, \"if_none_match\": null'"
+setmode ""
 
 # --- no entry for this device: every sync tunnel stopped, hand ones kept -----
 gendoc "$DEV" "db:$R3:b64" "web:$R2"
