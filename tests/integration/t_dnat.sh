@@ -260,6 +260,14 @@ check "status cleaned the dead tunnel's rule" sh -c "! ip netns exec $DEV nft li
 is "$(rl vd)" "$RL_VD" "route_localnet restored by that cleanup"
 out=$(tc stop inv 2>&1)
 is "$?" 0 "stop of the cleaned tunnel exits 0"
+start_inv
+check "inv up for SIGTERM" wait_for 20 state_is inv up
+sup=$(sup_of inv)
+kill -TERM "$sup"
+check "SIGTERM from outside: the supervisor removes the table itself" \
+	wait_for 10 sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
+is "$(rl vd)" "$RL_VD" "... and restores route_localnet"
+tc stop inv >/dev/null 2>&1
 
 # --- sync: a target change keeps ssh ---------------------------------------
 DOCS=$WORK/docs
