@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "opts.h"
 #include "out.h"
+#include "state.h"
 #include "tunnel.h"
 
 int
@@ -71,6 +72,9 @@ cmd_stop(struct g *g, int argc, char **argv, struct tc_err *err)
 		}
 		words[i] = existed ? "stopped" : "not running";
 	}
+	/* The cached document holds private keys: with every tunnel gone, so is it. */
+	if (all && rc == 0)
+		tc_subdir_remove(c.statefd, ".fetch", NULL);
 	if (words)
 		out_print(g, tc_out_results((const char (*)[TC_NAME_MAX + 1])names, words, n, g->json));
 	free(words);

@@ -1,5 +1,6 @@
 /* tunnelctl.c: main(): global options, the command table, exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,17 @@ main(int argc, char **argv)
 	struct g g;
 	int c, r;
 
+	/* With 0-2 closed by the caller, the next open() would take them and a
+	 * printf would land in a state file. */
+	for (;;) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (fd < 0 || fd > 2) {
+			if (fd > 2)
+				close(fd);
+			break;
+		}
+	}
 	/* The supervisor is this same binary, exec'd with a hidden command. */
 	if (argc == 5 && strcmp(argv[1], TC_SUPERVISE_CMD) == 0)
 		return tc_supervisor_main(argv[2], argv[3], atoi(argv[4]));

@@ -109,7 +109,7 @@ static const char *
 last_error(const struct tc_view *v)
 {
 	if (v->rule_missing)
-		return "firewall rule missing (ruleset flushed?); the next sync restores it";
+		return "firewall rule missing or route_localnet reset (ruleset flushed? interface re-created?); the next sync restores it";
 	return v->run.last_error[0] ? v->run.last_error : NULL;
 }
 
@@ -165,7 +165,7 @@ tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 		json_object_object_add(o, "tunnels", arr);
 		return json_done(o);
 	}
-	sb_printf(&b, "%-16s %-9s %-7s %-6s %-28s %-22s %-6s %-9s %s\n", "NAME", "STATE", "PID", "ORIGIN",
+	sb_printf(&b, "%-16s %-9s %-7s %-6s %-28s %-30s %-6s %-9s %s\n", "NAME", "STATE", "PID", "ORIGIN",
 		  "SERVER", "TARGET", "RPORT", "REMAINING", "LAST ERROR");
 	for (i = 0; i < n; i++) {
 		const struct tc_spec *s = &v[i].rec.spec;
@@ -185,7 +185,7 @@ tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 		if (v[i].run.expires_at)
 			snprintf(rem, sizeof(rem), "%llds",
 				 (long long)(v[i].run.expires_at > now ? v[i].run.expires_at - now : 0));
-		sb_printf(&b, "%-16s %-9s %-7s %-6s %-28s %-22s %-6u %-9s %s\n", s->name, state_of(&v[i]), pid,
+		sb_printf(&b, "%-16s %-9s %-7s %-6s %-28s %-30s %-6u %-9s %s\n", s->name, state_of(&v[i]), pid,
 			  v[i].rec.origin_sync ? "sync" : "start", server, target, remote_port(&v[i]), rem,
 			  le ? le : "-");
 	}

@@ -588,6 +588,11 @@ tc_supervisor_main(const char *state_path, const char *name, int readyfd)
 	report(readyfd, "ok\n");
 	rc = loop(&s);
 	tc_netwatch_close(s.nw);
+	close(s.sigfd);
+	close(s.expfd);
+	close(s.backfd);
+	close(s.tdir);
+	close(s.statefd);
 	return rc;
 }
 

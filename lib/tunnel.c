@@ -312,8 +312,7 @@ tc_tunnel_start(struct tc_ctx *c, const struct tc_spec *spec, int origin_sync,
 		close(tdir);
 		return r;
 	}
-	if (have_old)
-		halt(tdir);
+	halt(tdir);	/* also when spec.json is unreadable: never two supervisors */
 	unlinkat(tdir, "run.json", 0);
 	if (write_files(c, tdir, spec, origin_sync, have_old ? &old : NULL, err) < 0)
 		goto undo;
