@@ -114,3 +114,21 @@ fetch_token() {
 		curl -s --max-time 5 "http://127.0.0.1:$1/token"
 	fi
 }
+
+# loopback_fixture: the common world of a loopback test: root, autossh, a
+# private state dir (tc_setup), a throwaway sshd (SSHD dir, SPORT, KEY,
+# SSHD_HOSTKEY_PUB) and a target service on 127.0.0.1:TPORT serving TOKEN.
+loopback_fixture() {
+	need_root
+	command -v autossh >/dev/null || skip_all "autossh not installed"
+	tc_setup
+	SSHD=$WORK/sshd
+	sshd_setup "$SSHD" || skip_all "cannot set up sshd"
+	SPORT=$(free_port)
+	sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
+	at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
+	KEY=$SSHD/client_key
+	TPORT=$(free_port)
+	TOKEN=tok-$$-$RANDOM
+	target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
+}

@@ -2,19 +2,7 @@
 # t_security.sh: hostile environment, planted symlinks, secrets, run_as,
 # non-root callers (issue: hardening). Real sshd on loopback, real autossh.
 . "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-need_root
-command -v autossh >/dev/null || skip_all "autossh not installed"
-
-tc_setup
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-TOKEN=sec-$$-$RANDOM
-target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
-KEY=$SSHD/client_key
+loopback_fixture
 keybody=$(sed -n 3p "$KEY")	# line 2 is common to all ed25519 keys; 3 is this key's own
 start() { # NAME RPORT [extra...]
 	local n=$1 p=$2

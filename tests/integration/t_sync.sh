@@ -3,18 +3,7 @@
 # a config server on loopback (tests/helpers/httpd.py), a real sshd and
 # autossh; every row of "sync semantics", faults, overlapping runs, settings.
 . "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-need_root
-command -v autossh >/dev/null || skip_all "autossh not installed"
-
-tc_setup
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-TOKEN=tok-$$-$RANDOM
-target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
+loopback_fixture
 DEV=edge-0042
 
 # --- the config server ------------------------------------------------------

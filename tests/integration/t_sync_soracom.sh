@@ -4,18 +4,7 @@
 # use host keys, conditional GETs, and hostile portForwardParam values that
 # must never reach a shell.
 . "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-need_root
-command -v autossh >/dev/null || skip_all "autossh not installed"
-
-tc_setup
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-TOKEN=tok-$$-$RANDOM
-target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
+loopback_fixture
 IMSI=440101234567890
 PWN=/tmp/pwn-$$
 at_exit "rm -f $PWN"

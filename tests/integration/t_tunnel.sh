@@ -2,19 +2,7 @@
 # t_tunnel.sh: start / stop / restart / status of --via direct tunnels with a
 # real sshd on loopback and real autossh (issue: foundation).
 . "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-need_root
-command -v autossh >/dev/null || skip_all "autossh not installed"
-
-tc_setup
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-TOKEN=tok-$$-$RANDOM
-target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
-KEY=$SSHD/client_key
+loopback_fixture
 
 # --- start, traffic, status up, stop -------------------------------------
 RPORT=$(free_port)

@@ -2,18 +2,9 @@
 # t_valgrind.sh: the supervisor under valgrind over a start -> expire cycle
 # and a start -> stop cycle: no invalid accesses, no leaks, no stray fds.
 . "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-need_root
 command -v valgrind >/dev/null || skip_all "valgrind not installed"
-command -v autossh >/dev/null || skip_all "autossh not installed"
-
-tc_setup
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-target_start "$TPORT" vg-token || skip_all "cannot start the target service"
+[ -z "${TC_SANITIZED:-}" ] || skip_all "sanitizer build: valgrind does not mix with ASan"
+loopback_fixture
 
 RP=$(free_port)
 tc start vg --server "root@127.0.0.1:$SPORT" --remote-port "$RP" --target "127.0.0.1:$TPORT" \
@@ -56,7 +47,7 @@ PY
 supervise_vg "$WORK/vg-expire.log"
 check "under valgrind: up" wait_for 60 state_is vg up
 state_is vg up || diag "$(tail -5 $SSHD/sshd.log; ls -la $STATE/vg; cmp $WORK/vgkey $SSHD/client_key; cat $STATE/vg/run.json)"
-is "$(fetch_token "$RP")" vg-token "under valgrind: traffic flows"
+is "$(fetch_token "$RP")" "$TOKEN" "under valgrind: traffic flows"
 check "under valgrind: expires on its own" wait_for 90 sh -c "! kill -0 $VGPID"
 wait "$VGPID"
 is "$?" 0 "expire cycle: valgrind found no errors or leaks (exit 0, not 99)"
