@@ -18,9 +18,19 @@ cmd_version(struct g *g, int argc, char **argv, struct tc_err *err)
 	char autossh[128], ssh[128];
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
 		if ((r = opt_global(g, ch, optarg, err)) < 0)
 			return -1;
+		if (r)
+			continue;
+		if (ch == 'h') {
+			usage_for("version");
+			return 0;
+		}
+		return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return tc_err_set(err, TC_ERR_USAGE, "version: unexpected argument '%.40s'", argv[optind]);
 	if (globals_done(g, err) < 0)
 		return -1;
 	vals[0] = PACKAGE_VERSION;

@@ -144,6 +144,8 @@ main(int argc, char **argv)
 		}
 		if (c == 'V') {
 			char *v[] = { "version", NULL };
+
+			optind = 0;
 			return cmd_version(&g, 1, v, &err) < 0 ? fail(&g, "version", &err) : 0;
 		}
 		r = opt_global(&g, c, optarg, &err);

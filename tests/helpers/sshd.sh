@@ -83,7 +83,7 @@ print(s.getsockname()[1])'
 
 # _port_open HOST PORT [NS]: 0 when a TCP connect succeeds.
 _port_open() {
-	local host=$1 port=$2 ns=$3
+	local host=$1 port=$2 ns=${3:-}
 	if [ -n "$ns" ]; then
 		ip netns exec "$ns" timeout 2 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
 	else
@@ -93,7 +93,7 @@ _port_open() {
 
 # wait_port HOST PORT SECONDS [NS]: wait until HOST:PORT accepts (0) or give up (1).
 wait_port() {
-	local host=$1 port=$2 secs=${3:-5} ns=$4 i
+	local host=$1 port=$2 secs=${3:-5} ns=${4:-} i
 	for ((i = 0; i < secs * 10; i++)); do
 		_port_open "$host" "$port" "$ns" && return 0
 		sleep 0.1
@@ -103,7 +103,7 @@ wait_port() {
 
 # wait_port_closed HOST PORT SECONDS [NS]: wait until HOST:PORT refuses (0) or give up (1).
 wait_port_closed() {
-	local host=$1 port=$2 secs=${3:-5} ns=$4 i
+	local host=$1 port=$2 secs=${3:-5} ns=${4:-} i
 	for ((i = 0; i < secs * 10; i++)); do
 		_port_open "$host" "$port" "$ns" || return 0
 		sleep 0.1
