@@ -16,7 +16,7 @@ struct g {
 	int verbose, quiet, json;
 	int wait_s;
 	struct tc_settings set;
-	char self_exe[PATH_MAX];
+	char supervisor[PATH_MAX];
 };
 
 typedef int (*cmd_fn)(struct g *g, int argc, char **argv, struct tc_err *err);

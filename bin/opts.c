@@ -141,7 +141,7 @@ ctx_tools(struct g *g, struct tc_ctx *c, const char *run_as, struct tc_err *err)
 {
 	const char *a = setting(g->set.autossh);
 
-	c->self_exe = g->self_exe;
+	c->supervisor = g->supervisor;
 	c->ssh_path = setting(g->set.ssh) ? g->set.ssh : TC_SSH_DEFAULT;
 	if (!tc_tool_usable(c->ssh_path))
 		return tc_err_set(err, TC_ERR_RUNTIME, "ssh: %s is not an executable file", c->ssh_path);

@@ -88,12 +88,25 @@ find_cmd(const char *name)
 	return NULL;
 }
 
+/* The supervisor program: beside this binary (a build tree), else where
+ * `make install` puts it. */
 static void
-self_exe(struct g *g)
+supervisor_exe(struct g *g)
 {
-	ssize_t n = readlink("/proc/self/exe", g->self_exe, sizeof(g->self_exe) - 1);
+	ssize_t n = readlink("/proc/self/exe", g->supervisor, sizeof(g->supervisor) - 1);
+	char *slash;
+	int r;
 
-	g->self_exe[n > 0 ? n : 0] = '\0';
+	g->supervisor[n > 0 ? n : 0] = '\0';
+	slash = strrchr(g->supervisor, '/');
+	if (slash) {
+		size_t room = sizeof(g->supervisor) - (size_t)(slash + 1 - g->supervisor);
+
+		r = snprintf(slash + 1, room, "tunnelctl-supervise");
+		if (r > 0 && (size_t)r < room && access(g->supervisor, X_OK) == 0)
+			return;
+	}
+	snprintf(g->supervisor, sizeof(g->supervisor), "%s/tunnelctl-supervise", TC_PKGLIBEXECDIR);
 }
 
 static int
@@ -126,15 +139,11 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	/* The supervisor is this same binary, exec'd with a hidden command. */
-	if (argc == 5 && strcmp(argv[1], TC_SUPERVISE_CMD) == 0)
-		return tc_supervisor_main(argv[2], argv[3], atoi(argv[4]));
-
 	memset(&g, 0, sizeof(g));
 	g.wait_s = TC_LOCK_WAIT_DEFAULT;
 	g.settings_path = TC_SETTINGS_DEFAULT;
 	tc_log_open("tunnelctl", 0);
-	self_exe(&g);
+	supervisor_exe(&g);
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {

@@ -599,7 +599,7 @@ tc_supervisor_main(const char *state_path, const char *name, int readyfd)
 /* Parent side: double fork so the supervisor is not our child (no zombie,
  * no SIGHUP from our terminal), setsid, clean environment, exec. */
 int
-tc_supervisor_spawn(const char *self_exe, const char *state_path, const char *name,
+tc_supervisor_spawn(const char *supervisor, const char *state_path, const char *name,
 		    pid_t *pid_out, struct tc_err *err)
 {
 	char fdbuf[16], buf[600];
@@ -643,7 +643,7 @@ tc_supervisor_spawn(const char *self_exe, const char *state_path, const char *na
 			_exit(127);
 		close_range(4, ~0U, 0);
 		snprintf(fdbuf, sizeof(fdbuf), "%d", 3);
-		execle(self_exe, "tunnelctl", TC_SUPERVISE_CMD, state_path, name, fdbuf,
+		execle(supervisor, "tunnelctl-supervise", TC_SUPERVISE_CMD, state_path, name, fdbuf,
 		       (char *)NULL, envp);
 		_exit(127);
 	}

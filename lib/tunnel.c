@@ -319,7 +319,7 @@ tc_tunnel_start(struct tc_ctx *c, const struct tc_spec *spec, int origin_sync,
 	if ((spec->via == TC_VIA_DNAT || (have_old && old.spec.via == TC_VIA_DNAT)) &&
 	    tc_fw_reconcile(c->state_path, c->statefd, spec->name, NULL, err) < 0)
 		goto undo;
-	if (tc_supervisor_spawn(c->self_exe, c->state_path, spec->name, &pid, err) < 0)
+	if (tc_supervisor_spawn(c->supervisor, c->state_path, spec->name, &pid, err) < 0)
 		goto undo;
 	close(tdir);
 	return 0;

@@ -13,7 +13,7 @@ struct tc_ctx {
 	const char *state_path;
 	int statefd;
 	int lockfd;			/* -1 when the lock is not held */
-	const char *self_exe;		/* what the supervisor is exec'd from */
+	const char *supervisor;		/* what the supervisor is exec'd from */
 	const char *ssh_path;
 	const char *autossh_path;	/* NULL: plain ssh */
 	const char *run_as;		/* NULL or "": root */

@@ -21,7 +21,7 @@ supervise_vg() { # LOG
 	rm -f "$STATE/vg/run.json" "$STATE/vg/pid"
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 		--error-exitcode=99 --track-fds=yes --log-file="$1" \
-		"$TC_BIN" __supervise "$STATE" vg 3 3>"$WORK/ready" </dev/null >/dev/null 2>&1 &
+		"$(dirname "$TC_BIN")/tunnelctl-supervise" __supervise "$STATE" vg 3 3>"$WORK/ready" </dev/null >/dev/null 2>&1 &
 	VGPID=$!
 	at_exit "kill -9 $VGPID"
 	# Hold the lock until the supervisor has written its pidfile, as `start`
