@@ -290,6 +290,19 @@ validator_ok(const char *v)
 }
 
 static struct curl_slist *
+add_header_raw(struct curl_slist *list, const char *line, int *failed)
+{
+	struct curl_slist *nl;
+
+	if (*failed)
+		return list;
+	nl = curl_slist_append(list, line);
+	if (nl == NULL)
+		*failed = 1;
+	return nl ? nl : list;
+}
+
+static struct curl_slist *
 add_header(struct curl_slist *list, const char *name, const char *value,
 	   int *failed)
 {
@@ -463,9 +476,16 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 
 	if (global_init(err) < 0)
 		return -1;
+	/* A server must ignore If-Modified-Since when If-None-Match is present
+	 * (RFC 9110 13.1.3), so the date is sent only without an ETag: an idle
+	 * poll on a metered cellular link costs as few bytes as it can. */
 	hdrs = add_header(hdrs, "If-None-Match", o->etag, &failed);
-	hdrs = add_header(hdrs, "If-Modified-Since", o->last_modified, &failed);
+	if (!o->etag || !*o->etag)
+		hdrs = add_header(hdrs, "If-Modified-Since", o->last_modified, &failed);
 	sent_validator = hdrs != NULL;
+	/* libcurl's default Accept header (any type) says nothing: "Accept:"
+	 * with no value makes libcurl leave it out. */
+	hdrs = add_header_raw(hdrs, "Accept:", &failed);
 	h = curl_easy_init();
 	if (failed || h == NULL ||
 	    set_options(h, url, o, &s, hdrs, errbuf) < 0) {
