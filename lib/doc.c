@@ -11,24 +11,10 @@
 #include "doc.h"
 
 #define PATH_MAX_LEN 384	/* JSON paths in messages: ids and keys are echoed at most 64 chars */
-#define ECHO_MAX 64
+#define ECHO_MAX TC_ECHO_MAX
 #define PFP_MAX 600		/* a legitimate portForwardParam is < 400 chars */
 
 /* ---- messages ---- */
-
-/* Printable, bounded copy of an untrusted string for a message or a path. */
-static const char *
-echo(const char *in, char out[ECHO_MAX + 4])
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i < ECHO_MAX; i++)
-		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-	out[i] = '\0';
-	if (in[i] != '\0')
-		memcpy(out + i, "...", 4);
-	return out;
-}
 
 /* A path that did not fit ends in "..." so the message shows it was cut;
  * paths are only ever used in messages. */
@@ -47,7 +33,7 @@ path_key(char out[PATH_MAX_LEN], const char *path, const char *key)
 {
 	char e[ECHO_MAX + 4];
 
-	mark_cut(out, PATH_MAX_LEN, snprintf(out, PATH_MAX_LEN, "%s%s%s", path, path[0] ? "." : "", echo(key, e)));
+	mark_cut(out, PATH_MAX_LEN, snprintf(out, PATH_MAX_LEN, "%s%s%s", path, path[0] ? "." : "", tc_echo(key, e)));
 }
 
 static const char *
@@ -309,7 +295,7 @@ str_field(struct json_object *obj, const char *key, int required, char *buf, siz
 	if (get_string(o, &s, &n, p, err) < 0)
 		return -1;
 	if (n >= bufsz || (valid != NULL && !valid(s)))
-		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not %s", p, echo(s, e), thing);
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not %s", p, tc_echo(s, e), thing);
 	memcpy(buf, s, n + 1);
 	return 1;
 }
@@ -706,7 +692,7 @@ tc_doc_imsi(const char *buf, size_t len, char *imsi, size_t imsisz, struct tc_er
 	if (n < 5 || n > 15 || i != n) {
 		char e[ECHO_MAX + 4];
 
-		tc_err_set(err, TC_ERR_INVALID, "subscriber.imsi: '%s' is not an IMSI (5-15 digits)", echo(s, e));
+		tc_err_set(err, TC_ERR_INVALID, "subscriber.imsi: '%s' is not an IMSI (5-15 digits)", tc_echo(s, e));
 		goto out;
 	}
 	if (n >= imsisz) {
@@ -759,7 +745,7 @@ pfp_forward(char *fwd, struct tc_spec *t, const char *what, struct tc_err *err)
 	char *part[5];
 	int np = 0, i;
 
-	echo(fwd, e);	/* before the split below cuts it up */
+	tc_echo(fwd, e);	/* before the split below cuts it up */
 	part[np++] = fwd;
 	for (; *fwd != '\0'; fwd++)
 		if (*fwd == ':') {
@@ -774,7 +760,7 @@ pfp_forward(char *fwd, struct tc_spec *t, const char *what, struct tc_err *err)
 	if (np == 4) {
 		if (!tc_valid_host(part[0]) || strlen(part[0]) >= sizeof(t->remote_bind))
 			return tc_err_set(err, TC_ERR_INVALID, "%s: bind address '%s' is not an address",
-					  what, echo(part[0], e));
+					  what, tc_echo(part[0], e));
 		if (inet_pton(AF_INET, part[0], a4) == 1 && memcmp(a4, "\0\0\0\0", 4) == 0)
 			return tc_err_set(err, TC_ERR_INVALID, "%s: bind address '%s' is a wildcard: "
 					  "the port would be reachable by every host reaching the server",
@@ -787,7 +773,7 @@ pfp_forward(char *fwd, struct tc_spec *t, const char *what, struct tc_err *err)
 		return -1;
 	if (!tc_valid_host(part[i + 1]) || strlen(part[i + 1]) >= sizeof(t->target_host))
 		return tc_err_set(err, TC_ERR_INVALID, "%s: target host '%s' is not a host name or address",
-				  what, echo(part[i + 1], e));
+				  what, tc_echo(part[i + 1], e));
 	memcpy(t->target_host, part[i + 1], strlen(part[i + 1]) + 1);
 	mark_cut(w, sizeof(w), snprintf(w, sizeof(w), "%s: target port", what));
 	return tc_parse_port(part[i + 2], 0, &t->target_port, w, err);
@@ -809,30 +795,30 @@ tc_parse_pfp(const char *param, struct tc_spec *s, const char *what, struct tc_e
 	nt = split_tokens(param, buf, sizeof(buf), tok, 4);
 	if (nt != 2 && nt != 4)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not %s (single spaces between parts)",
-				  what, echo(param, e), grammar);
+				  what, tc_echo(param, e), grammar);
 	tc_spec_init(&t);
 	if (pfp_forward(tok[0], &t, what, err) < 0)
 		return -1;
 	if (nt == 4) {
 		if (strcmp(tok[1], "-p") != 0)
 			return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not -p (%s)",
-					  what, echo(tok[1], e), grammar);
+					  what, tc_echo(tok[1], e), grammar);
 		mark_cut(w, sizeof(w), snprintf(w, sizeof(w), "%s: server port", what));
 		if (tc_parse_port(tok[2], 0, &t.port, w, err) < 0)
 			return -1;
 	}
 	dest = tok[nt - 1];
 	if (strchr(dest, '@') == NULL)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not USER@HOST", what, echo(dest, e));
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not USER@HOST", what, tc_echo(dest, e));
 	{
 		char *at = strchr(dest, '@');
 
 		*at = '\0';
 		if (!tc_valid_user(dest))
-			return tc_err_set(err, TC_ERR_INVALID, "%s: user '%s' is not a user name", what, echo(dest, e));
+			return tc_err_set(err, TC_ERR_INVALID, "%s: user '%s' is not a user name", what, tc_echo(dest, e));
 		if (!tc_valid_host(at + 1))
 			return tc_err_set(err, TC_ERR_INVALID, "%s: server host '%s' is not a host name or address",
-					  what, echo(at + 1, e));
+					  what, tc_echo(at + 1, e));
 		memcpy(t.user, dest, strlen(dest) + 1);
 		memcpy(t.host, at + 1, strlen(at + 1) + 1);
 	}

@@ -11,22 +11,19 @@
 
 /* Longest value echoed back in a message: enough to recognise it, short
  * enough that a hostile document cannot flood the log. */
-#define ECHO_MAX 64
+#define ECHO_MAX TC_ECHO_MAX
 #define DURATION_MAX (365LL * 24 * 3600)	/* a maintenance tunnel open for a year is a mistake */
 #define KEEPALIVE_INTERVAL_MAX 3600
 #define KEEPALIVE_COUNT_MAX 100
 
 static const char duration_help[] = "(90, 90s, 30m, 2h, 1d)";
 
-/* A printable, bounded copy of an untrusted value for an error message:
- * control bytes and non-ASCII become '?', so a message cannot forge log lines
- * or terminal escapes (RELIABILITY S10). */
-static const char *
-echo(const char *in, char out[ECHO_MAX + 4])
+const char *
+tc_echo(const char *in, char out[TC_ECHO_MAX + 4])
 {
 	size_t i;
 
-	for (i = 0; in[i] != '\0' && i < ECHO_MAX; i++)
+	for (i = 0; in[i] != '\0' && i < TC_ECHO_MAX; i++)
 		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
 	out[i] = '\0';
 	if (in[i] != '\0')
@@ -262,7 +259,7 @@ tc_parse_port(const char *s, int allow_zero, uint16_t *out, const char *what, st
 
 	if (parse_uint(s, 5, &v) < 0 || v > 65535 || (v == 0 && !allow_zero))
 		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a port (%s-65535)",
-				  what, echo(s ? s : "", e), allow_zero ? "0" : "1");
+				  what, tc_echo(s ? s : "", e), allow_zero ? "0" : "1");
 	*out = (uint16_t)v;
 	return 0;
 }
@@ -280,7 +277,7 @@ tc_parse_duration(const char *s, int64_t *secs, const char *what, struct tc_err 
 		v = v * 10 + (s[i] - '0');
 		if (v > DURATION_MAX)
 			return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d",
-					  what, echo(s, e));
+					  what, tc_echo(s, e));
 	}
 	if (i == 0)
 		goto bad;
@@ -296,14 +293,14 @@ tc_parse_duration(const char *s, int64_t *secs, const char *what, struct tc_err 
 		goto bad;
 	if (v == 0)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a positive duration %s",
-				  what, echo(s, e), duration_help);
+				  what, tc_echo(s, e), duration_help);
 	if (v * mult > DURATION_MAX)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d", what, echo(s, e));
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d", what, tc_echo(s, e));
 	*secs = v * mult;
 	return 0;
 bad:
 	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a duration %s",
-			  what, echo(s, e), duration_help);
+			  what, tc_echo(s, e), duration_help);
 }
 
 /* Copy a validated host into a caller buffer. */
@@ -349,7 +346,7 @@ split_hostport(const char *s, char *host, size_t hostsz, uint16_t *port, uint16_
 		colon = strchr(s, ':');
 		if (colon != NULL && strchr(colon + 1, ':') != NULL)
 			return tc_err_set(err, TC_ERR_INVALID,
-					  "%s: '%s': write an IPv6 address as [ADDR]:PORT", what, echo(s, e));
+					  "%s: '%s': write an IPv6 address as [ADDR]:PORT", what, tc_echo(s, e));
 		hn = colon ? (size_t)(colon - s) : strlen(s);
 	}
 	if (put_host(h, hn, host, hostsz) < 0)
@@ -362,11 +359,11 @@ split_hostport(const char *s, char *host, size_t hostsz, uint16_t *port, uint16_
 	}
 	return tc_parse_port(colon + 1, 0, port, what, err);
 bad:
-	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not %s", what, echo(s, e),
+	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not %s", what, tc_echo(s, e),
 			  default_port ? "[USER@]HOST[:PORT]" : "HOST:PORT");
 badhost:
 	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' has no valid host name or address",
-			  what, echo(s, e));
+			  what, tc_echo(s, e));
 }
 
 int
@@ -410,7 +407,7 @@ tc_parse_server(const char *s, char *user, size_t usersz, char *host, size_t hos
 	return 0;
 baduser:
 	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' has no valid user name before '@'",
-			  what, echo(s, e));
+			  what, tc_echo(s, e));
 }
 
 int
@@ -440,7 +437,7 @@ tc_parse_keepalive(const char *s, unsigned *interval, unsigned *count,
 bad:
 	return tc_err_set(err, TC_ERR_INVALID,
 			  "%s: '%s' is not SECONDS[,COUNT] (seconds 1-3600, count 1-100)",
-			  what, echo(s, e));
+			  what, tc_echo(s, e));
 }
 
 /* ---- private keys ---- */
@@ -644,7 +641,7 @@ bad_str(struct tc_err *err, const char *prefix, const char *field, const char *v
 {
 	char e[ECHO_MAX + 4];
 
-	return tc_err_set(err, TC_ERR_INVALID, "%s%s: '%s' is not %s", prefix, field, echo(v, e), thing);
+	return tc_err_set(err, TC_ERR_INVALID, "%s%s: '%s' is not %s", prefix, field, tc_echo(v, e), thing);
 }
 
 /* 0.0.0.0 / :: as remote.bind would expose the forwarded port to every host

@@ -50,6 +50,13 @@ void tc_spec_move(struct tc_spec *dst, struct tc_spec *src);
  * Never quotes the key. 0 or -1 (TC_ERR_INVALID). */
 int tc_spec_validate(const struct tc_spec *s, const char *prefix, struct tc_err *err);
 
+#define TC_ECHO_MAX 64	/* bytes of an untrusted value quoted in a message */
+
+/* A printable, bounded copy of an untrusted value for an error message:
+ * control bytes and non-ASCII become '?' (no forged log lines or terminal
+ * escapes), and a value cut at TC_ECHO_MAX ends in "...". Returns out. */
+const char *tc_echo(const char *in, char out[TC_ECHO_MAX + 4]);
+
 /* Field validators: 1 if valid, 0 if not. None accepts a leading '-',
  * whitespace or control characters. */
 int tc_valid_name(const char *s);
