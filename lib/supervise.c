@@ -34,6 +34,8 @@
 #define TC_STABLE_S 60		/* up this long and the backoff starts again from the minimum */
 #define TC_DEBOUNCE_S 1		/* link/address events closer than this count once */
 #define TC_EXIT_LOCK_WAIT_S 10	/* how long an expiring supervisor waits for the lock */
+#define TC_TICK_S 10		/* housekeeping: SIGCONT the group (a stopped ssh) */
+#define TC_SAVE_RETRY_S 2	/* retry of a run.json write that failed (disk full, read-only) */
 
 struct sup {
 	const char *state_path;
@@ -58,6 +60,8 @@ struct sup {
 	int waiting;			/* no child: backfd is armed */
 	time_t up_since, last_kick;
 	int dirty;			/* run.json needs writing */
+	int save_failed;		/* the last write of run.json failed */
+	time_t last_tick;
 };
 
 static time_t
@@ -69,13 +73,21 @@ mono(void)
 	return ts.tv_sec;
 }
 
+/* Write run.json; on failure (disk full, read-only) it stays dirty and the
+ * loop tries again on its next tick. */
 static void
 save(struct sup *s)
 {
 	struct tc_err err;
 
-	if (tc_run_write(s->tdir, &s->run, &err) < 0)
-		tc_log(TC_LOG_ERR, "%s: %s", s->rec.spec.name, err.msg);
+	if (tc_run_write(s->tdir, &s->run, &err) < 0) {
+		if (!s->save_failed)
+			tc_log(TC_LOG_ERR, "%s: %s", s->rec.spec.name, err.msg);
+		s->save_failed = 1;
+		s->dirty = 1;
+		return;
+	}
+	s->save_failed = 0;
 	s->dirty = 0;
 }
 
@@ -324,13 +336,15 @@ read_stderr(struct sup *s)
 	}
 }
 
-/* Retry at once: the network came back or we were asked to (SIGUSR1). */
+/* Retry at once: the network came back (only when not up, and at most once
+ * per TC_DEBOUNCE_S: events come in bursts) or we were asked to (SIGUSR1:
+ * always, an operator may know better than a stale "up"). */
 static void
-kick(struct sup *s, const char *why)
+kick(struct sup *s, const char *why, int forced)
 {
 	time_t now = mono();
 
-	if (s->run.state == TC_ST_UP || now - s->last_kick < TC_DEBOUNCE_S)
+	if (!forced && (s->run.state == TC_ST_UP || now - s->last_kick < TC_DEBOUNCE_S))
 		return;
 	s->last_kick = now;
 	s->backoff = TC_BACKOFF_MIN_S;
@@ -471,6 +485,21 @@ report(int readyfd, const char *msg)
 	close(readyfd);
 }
 
+/* Every TC_TICK_S: a stopped ssh (SIGSTOP) cannot notice its dead session
+ * and autossh -M 0 cannot notice a stopped ssh, so the group gets SIGCONT
+ * (a no-op for running processes). */
+static void
+tick(struct sup *s)
+{
+	time_t now = mono();
+
+	if (now - s->last_tick < TC_TICK_S)
+		return;
+	s->last_tick = now;
+	if (s->child > 0)
+		kill(-s->child, SIGCONT);
+}
+
 /* One pass over a signalfd's pending signals; returns 1 when told to stop. */
 static int
 on_signals(struct sup *s)
@@ -488,7 +517,7 @@ on_signals(struct sup *s)
 			reap(s);
 			break;
 		case SIGUSR1:
-			kick(s, "SIGUSR1");
+			kick(s, "SIGUSR1", 1);
 			break;
 		}
 	}
@@ -507,8 +536,10 @@ loop(struct sup *s)
 
 		if (s->dirty)
 			save(s);
-		if (poll(p, 5, -1) < 0 && errno != EINTR)
+		/* a failed run.json write is retried every TC_SAVE_RETRY_S */
+		if (poll(p, 5, (s->dirty ? TC_SAVE_RETRY_S : TC_TICK_S) * 1000) < 0 && errno != EINTR)
 			return 1;
+		tick(s);
 		if (p[3].revents & (POLLIN | POLLHUP))
 			read_stderr(s);
 		if (s->run.state == TC_ST_FAILED) {
@@ -542,7 +573,7 @@ loop(struct sup *s)
 			}
 		}
 		if ((p[4].revents & POLLIN) && tc_netwatch_read(s->nw))
-			kick(s, "network changed");
+			kick(s, "network changed", 0);
 	}
 }
 
