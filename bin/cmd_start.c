@@ -256,23 +256,14 @@ cmd_start(struct g *g, int argc, char **argv, struct tc_err *err)
 int
 cmd_restart(struct g *g, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct tc_record rec;
 	struct tc_ctx c;
 	char *key = NULL;
 	size_t keylen = 0;
-	int ch, r, tdir;
+	int r, tdir;
 
-	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((r = opt_global(g, ch, optarg, err)) < 0)
-			return -1;
-		if (r == 0 && ch == 'h') {
-			usage_for("restart");
-			return 0;
-		}
-		if (r == 0)
-			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
-	}
+	if ((r = opt_globals_only(g, "restart", argc, argv, err)) != 0)
+		return r < 0 ? -1 : 0;
 	if (optind != argc - 1 || !tc_valid_name(argv[optind]))
 		return tc_err_set(err, TC_ERR_USAGE, "restart: expected exactly one tunnel NAME");
 	if (globals_done(g, err) < 0 || tc_ctx_open(&c, g->state_dir, 1, g->wait_s, err) < 0)

@@ -32,24 +32,14 @@ check_rules(struct tc_ctx *c, struct tc_view *v, size_t n)
 int
 cmd_status(struct g *g, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
 	char (*names)[TC_NAME_MAX + 1] = NULL;
 	struct tc_view *v = NULL;
 	struct tc_ctx c;
 	size_t n = 0, nv = 0, i;
-	int ch, r, named, notup = 0;
+	int r, named, notup = 0;
 
-	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((r = opt_global(g, ch, optarg, err)) < 0)
-			return -1;
-		if (r)
-			continue;
-		if (ch == 'h') {
-			usage_for("status");
-			return 0;
-		}
-		return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
-	}
+	if ((r = opt_globals_only(g, "status", argc, argv, err)) != 0)
+		return r < 0 ? -1 : 0;
 	named = optind < argc;
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		if (!tc_valid_name(argv[i]))

@@ -12,23 +12,13 @@
 int
 cmd_version(struct g *g, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
 	const char *keys[] = { "tunnelctl", "libcurl", "json-c", "nftables", "autossh", "ssh" };
 	const char *vals[6];
 	char autossh[128], ssh[128];
-	int ch, r;
+	int r;
 
-	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((r = opt_global(g, ch, optarg, err)) < 0)
-			return -1;
-		if (r)
-			continue;
-		if (ch == 'h') {
-			usage_for("version");
-			return 0;
-		}
-		return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
-	}
+	if ((r = opt_globals_only(g, "version", argc, argv, err)) != 0)
+		return r < 0 ? -1 : 0;
 	if (optind < argc)
 		return tc_err_set(err, TC_ERR_USAGE, "version: unexpected argument '%.40s'", argv[optind]);
 	if (globals_done(g, err) < 0)

@@ -176,3 +176,25 @@ globals_done(struct g *g, struct tc_err *err)
 		return tc_err_set(err, TC_ERR_USAGE, "state dir '%s' is not an absolute path", g->state_dir);
 	return 0;
 }
+
+int
+opt_globals_only(struct g *g, const char *cmd, int argc, char **argv, struct tc_err *err)
+{
+	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((r = opt_global(g, ch, optarg, err)) < 0)
+			return -1;
+		if (r)
+			continue;
+		if (ch == 'h') {
+			usage_for(cmd);
+			return 1;
+		}
+		if (ch == ':')
+			return tc_err_set(err, TC_ERR_USAGE, "%s: needs a value", argv[optind - 1]);
+		return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
+	}
+	return 0;
+}

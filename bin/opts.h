@@ -54,6 +54,10 @@ int ctx_tools(struct g *g, struct tc_ctx *c, const char *run_as, struct tc_err *
 /* Exit code for an error kind: the one place the contract's codes live. */
 int exit_code(enum tc_errkind k);
 
+/* The option loop of a command that takes only global options. Returns 0
+ * (optind at the first operand), 1 when help was printed, -1 on error. */
+int opt_globals_only(struct g *g, const char *cmd, int argc, char **argv, struct tc_err *err);
+
 /* After a command's options: read the settings file and settle the state dir
  * (flag, then TUNNELCTL_STATE_DIR, then the settings, then the default). */
 int globals_done(struct g *g, struct tc_err *err);

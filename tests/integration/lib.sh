@@ -132,3 +132,44 @@ loopback_fixture() {
 	TOKEN=tok-$$-$RANDOM
 	target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
 }
+
+# three_hosts PREFIX: the server / device / LAN world of a DNAT test, in
+# namespaces ${PREFIX}srv$$, ${PREFIX}dev$$, ${PREFIX}lan$$ (SRV, DEV, LAN):
+# server 203.0.113.1 <-> 203.0.113.2 device 192.0.2.1 <-> 192.0.2.50 LAN
+# (veths vs/vds and vl/vd). A throwaway sshd listens on 203.0.113.1:22 (SSHD,
+# KEY, HK); insrv/indev/inlan run a command in each, and `tc` runs tunnelctl
+# in the device namespace. Everything is removed at exit.
+three_hosts() {
+	local p=$1 ns
+	SRV=${p}srv$$
+	DEV=${p}dev$$
+	LAN=${p}lan$$
+	at_exit "ip netns del $SRV; ip netns del $DEV; ip netns del $LAN"
+	for ns in "$SRV" "$DEV" "$LAN"; do
+		ip netns add "$ns" || { echo "Bail out! ip netns add $ns"; exit 1; }
+		ip -n "$ns" link set lo up
+	done
+	ip link add vs netns "$SRV" type veth peer name vds netns "$DEV" &&
+		ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" ||
+		{ echo "Bail out! veth"; exit 1; }
+	ip -n "$SRV" addr add 203.0.113.1/24 dev vs
+	ip -n "$DEV" addr add 203.0.113.2/24 dev vds
+	ip -n "$DEV" addr add 192.0.2.1/24 dev vd
+	ip -n "$LAN" addr add 192.0.2.50/24 dev vl
+	ip -n "$SRV" link set vs up
+	ip -n "$DEV" link set vds up
+	ip -n "$DEV" link set vd up
+	ip -n "$LAN" link set vl up
+	tc_setup
+	SSHD=$WORK/sshd
+	sshd_setup "$SSHD" || skip_all "cannot set up sshd"
+	sshd_start_ns "$SRV" "$SSHD" 22 203.0.113.1 || skip_all "cannot start sshd in $SRV"
+	at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
+	KEY=$SSHD/client_key
+	HK=$SSHD_HOSTKEY_PUB
+	# every tunnelctl command runs in the device namespace
+	tc() { ip netns exec "$DEV" "$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" "$@"; }
+}
+insrv() { ip netns exec "$SRV" "$@"; }
+indev() { ip netns exec "$DEV" "$@"; }
+inlan() { ip netns exec "$LAN" "$@"; }

@@ -15,41 +15,8 @@ done
 NFTCTL=${NFTCTL:-$TC_BUILDDIR/tests/helpers/nftctl}
 [ -x "$NFTCTL" ] || { echo "Bail out! $NFTCTL not built (make check builds it)"; exit 1; }
 
-SRV=tcsrv$$
-DEV=tcdev$$
-LAN=tclan$$
-at_exit "ip netns del $SRV; ip netns del $DEV; ip netns del $LAN"
-for ns in "$SRV" "$DEV" "$LAN"; do
-	ip netns add "$ns" || { echo "Bail out! ip netns add $ns"; exit 1; }
-	ip -n "$ns" link set lo up
-done
-ip link add vs netns "$SRV" type veth peer name vds netns "$DEV" &&
-	ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" ||
-	{ echo "Bail out! veth"; exit 1; }
-ip -n "$SRV" addr add 203.0.113.1/24 dev vs
-ip -n "$DEV" addr add 203.0.113.2/24 dev vds
-ip -n "$DEV" addr add 192.0.2.1/24 dev vd
-ip -n "$LAN" addr add 192.0.2.50/24 dev vl
+three_hosts tc
 ip -n "$LAN" addr add 192.0.2.51/24 dev vl
-ip -n "$SRV" link set vs up
-ip -n "$DEV" link set vds up
-ip -n "$DEV" link set vd up
-ip -n "$LAN" link set vl up
-
-insrv() { ip netns exec "$SRV" "$@"; }
-indev() { ip netns exec "$DEV" "$@"; }
-inlan() { ip netns exec "$LAN" "$@"; }
-
-tc_setup
-# every tunnelctl command runs in the device namespace
-tc() { ip netns exec "$DEV" "$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" "$@"; }
-
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-sshd_start_ns "$SRV" "$SSHD" 22 203.0.113.1 || skip_all "cannot start sshd in $SRV"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-KEY=$SSHD/client_key
-HK=$SSHD_HOSTKEY_PUB
 
 # serve NS ADDR PORT TOKEN: GET /token is TOKEN (checked from the device)
 serve() {
