@@ -401,9 +401,11 @@ cleanup(struct sup *s, int reconcile, int lock_wait)
 	int lockfd;
 
 	unlinkat(s->tdir, "key", 0);
-	unlinkat(s->tdir, "pid", 0);
+	/* The final state first, the pidfile last: a `status` in between must
+	 * never take this still-living supervisor for a dead one. */
 	s->run.pid = 0;
 	save(s);
+	unlinkat(s->tdir, "pid", 0);
 	if (!reconcile || s->rec.spec.via != TC_VIA_DNAT)
 		return;
 	/* A `stop` holding the lock reconciles the table itself. */

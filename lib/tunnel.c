@@ -142,6 +142,9 @@ tc_tunnel_view(struct tc_ctx *c, const char *name, struct tc_view *v, struct tc_
 	}
 	v->alive = alive(tdir, NULL);
 	has_pidfile = faccessat(tdir, "pid", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	/* run.pid still alive: a supervisor finishing its own cleanup. */
+	if (!v->alive && v->run.pid > 1 && tc_proc_same(v->run.pid, v->run.starttime))
+		v->alive = 1;
 	if (!v->alive && c->lockfd >= 0 &&
 	    (has_pidfile || (v->run.state != TC_ST_EXPIRED && v->run.state != TC_ST_FAILED)))
 	{
