@@ -258,7 +258,8 @@ os.replace(tmp, path)
 EOF
 }
 write_doc 192.0.2.50
-indev python3 "$TC_SRCDIR/tests/helpers/httpd.py" --root "$DOCS" --portfile "$WORK/httpd.port" \
+# `ip netns exec` execs the server, so $! is its PID (a function would fork).
+ip netns exec "$DEV" python3 "$TC_SRCDIR/tests/helpers/httpd.py" --root "$DOCS" --portfile "$WORK/httpd.port" \
 	--logfile "$WORK/httpd.log" >/dev/null 2>&1 &
 at_exit "kill $!"
 wait_for 5 test -s "$WORK/httpd.port" || { echo "Bail out! httpd.py"; exit 1; }
