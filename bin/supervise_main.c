@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "supervise.h"
 
 int
@@ -15,5 +16,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "tunnelctl-supervise: started by tunnelctl only\n");
 		return 2;
 	}
+	tc_no_core();
 	return tc_supervisor_main(argv[2], argv[3], atoi(argv[4]));
 }

@@ -139,6 +139,7 @@ main(int argc, char **argv)
 			break;
 		}
 	}
+	tc_no_core();
 	memset(&g, 0, sizeof(g));
 	g.wait_s = TC_LOCK_WAIT_DEFAULT;
 	g.settings_path = TC_SETTINGS_DEFAULT;

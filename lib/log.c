@@ -1,5 +1,7 @@
 /* log.c: stderr for people, syslog for unattended runs. */
 #include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -55,4 +57,13 @@ tc_log(enum tc_loglevel lvl, const char *fmt, ...)
 	if (lvl == TC_LOG_ERR || (lvl == TC_LOG_WARN && verbosity >= 0) ||
 	    (lvl == TC_LOG_INFO && verbosity > 0) || (lvl == TC_LOG_DEBUG && verbosity > 1))
 		fprintf(stderr, "tunnelctl: %s\n", msg);
+}
+
+void
+tc_no_core(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0);
 }

@@ -10,4 +10,8 @@ void tc_log_open(const char *ident, int daemon);
 void tc_log_set_verbosity(int v);	/* -1 quiet, 0 normal, 1+ verbose */
 void tc_log(enum tc_loglevel lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* No core file and no ptrace by others: a core of this process could hold a
+ * private key (it reads them). Best effort. */
+void tc_no_core(void);
+
 #endif

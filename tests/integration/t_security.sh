@@ -46,6 +46,9 @@ for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do
 done
 is "$leak" 0 "no key bytes in any /proc/*/cmdline or environ while it runs"
 check "key file 0600 root" [ "$(stat -c '%a %u' "$STATE/sec/key")" = "600 0" ]
+sup=$(jfield sec pid)
+check "the supervisor can leave no core file (RLIMIT_CORE 0)" \
+	sh -c "grep '^Max core file size' /proc/$sup/limits | grep -q ' 0  *0 '"
 tc stop sec >/dev/null
 check "key removed on stop" [ ! -e "$STATE/sec" ]
 copies=$(grep -rlF -- "$keybody" /tmp 2>/dev/null | grep -v "^$SSHD/")
