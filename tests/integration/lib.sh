@@ -122,6 +122,12 @@ loopback_fixture() {
 	need_root
 	command -v autossh >/dev/null || skip_all "autossh not installed"
 	tc_setup
+	loopback_servers
+}
+
+# loopback_servers: the sshd and the target service of loopback_fixture alone,
+# for a test that prepares its state dir itself (after tc_setup).
+loopback_servers() {
 	SSHD=$WORK/sshd
 	sshd_setup "$SSHD" || skip_all "cannot set up sshd"
 	SPORT=$(free_port)

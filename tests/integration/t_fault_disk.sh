@@ -20,14 +20,7 @@ mkdir -p "$STATE"
 mount -t tmpfs -o size=64k,mode=0700 tcfault "$STATE" || skip_all "cannot mount a tmpfs"
 # tc_teardown (stop --all) runs first, then the unmount
 at_exit "umount -l $STATE"
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-TOKEN=tok-$$-$RANDOM
-target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
+loopback_servers
 DOC=$WORK/doc.json
 gendoc() { # NAME:RPORT...
 	python3 - "$SSHD/client_key" "$SSHD_HOSTKEY_PUB" "$SPORT" "$TPORT" "$DOC" "$@" <<'EOF'

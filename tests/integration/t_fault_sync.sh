@@ -10,20 +10,9 @@
 #      processes of long-lived supervisors, files and processes before == after.
 # tests/soak/soak_sync.sh runs this with 500 cycles and 50 expiries.
 . "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
-need_root
-command -v autossh >/dev/null || skip_all "autossh not installed"
 CYCLES=${FAULT_SOAK_CYCLES:-50}
 EXPIRIES=${FAULT_SOAK_EXPIRIES:-10}
-
-tc_setup
-SSHD=$WORK/sshd
-sshd_setup "$SSHD" || skip_all "cannot set up sshd"
-SPORT=$(free_port)
-sshd_start "$SSHD" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $SSHD; sshd_stop $SSHD"
-TPORT=$(free_port)
-TOKEN=tok-$$-$RANDOM
-target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
+loopback_fixture
 ROOT=$WORK/www
 mkdir -p "$ROOT"
 python3 "$TC_SRCDIR/tests/helpers/httpd.py" --root "$ROOT" --portfile "$WORK/httpd.port" \
