@@ -179,3 +179,13 @@ three_hosts() {
 insrv() { ip netns exec "$SRV" "$@"; }
 indev() { ip netns exec "$DEV" "$@"; }
 inlan() { ip netns exec "$LAN" "$@"; }
+
+# supervisors [NAME]: how many supervisor processes of this state dir run
+# (for tunnel NAME, or for all tunnels without it), found by their argv.
+supervisors() {
+	local f n=0
+	for f in /proc/[0-9]*/cmdline; do
+		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "__supervise $STATE ${1:+$1 }" && n=$((n + 1))
+	done
+	echo "$n"
+}

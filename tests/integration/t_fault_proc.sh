@@ -58,14 +58,6 @@ sup_of() { jfield "$1" pid; }
 nssh() { pgrep -s "$1" -x ssh | wc -l; }
 listeners() { insrv ss -Hltn "sport = :$1" | wc -l; }
 table_rules() { indev nft list table ip tunnelctl 2>/dev/null | grep -c 'dnat to'; }
-# supervisors NAME: supervisor processes of this state dir for NAME
-supervisors() {
-	local f n=0
-	for f in /proc/[0-9]*/cmdline; do
-		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "__supervise $STATE $1 " && n=$((n + 1))
-	done
-	echo "$n"
-}
 # one_each: exactly one supervisor, one ssh, one server listener per tunnel
 one_each() {
 	[ "$(supervisors web):$(supervisors inv)" = 1:1 ] &&

@@ -47,20 +47,6 @@ EOF
 setmode() { if [ -n "$1" ]; then echo "$1" >"$DOC.mode"; else rm -f "$DOC.mode"; fi; }
 sync_() { tc sync --source "$URL" --id "$DEV" "$@"; }
 sup_of() { jfield "$1" pid; }
-supervisors() { # NAME: supervisor processes of this state dir for NAME
-	local f n=0
-	for f in /proc/[0-9]*/cmdline; do
-		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "__supervise $STATE $1 " && n=$((n + 1))
-	done
-	echo "$n"
-}
-all_supervisors() {
-	local f n=0
-	for f in /proc/[0-9]*/cmdline; do
-		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "__supervise $STATE " && n=$((n + 1))
-	done
-	echo "$n"
-}
 # session_procs: processes in the sessions of every live supervisor of $STATE
 session_procs() {
 	local p n=0
@@ -181,7 +167,7 @@ tc start hand --server "root@127.0.0.1:$SPORT" --remote-port "$RH" --target "127
 check "C3: hand and base up" wait_for 15 n_up_is 2
 SH=$(sup_of hand)
 sleep 1
-before="fds base $(fds "$SB") hand $(fds "$SH"); rss base $(rss "$SB") hand $(rss "$SH"); procs $(session_procs); supervisors $(all_supervisors)"
+before="fds base $(fds "$SB") hand $(fds "$SH"); rss base $(rss "$SB") hand $(rss "$SH"); procs $(session_procs); supervisors $(supervisors)"
 files_before=$(cd "$STATE" && find . -path ./.fetch -prune -o -print | sort)
 fetch_before=$(cd "$STATE/.fetch" && find . | sort)
 FPORTS=("${P[@]:1}")
@@ -220,7 +206,7 @@ tc stop ex >/dev/null 2>&1
 sleep 1
 check "C3: base and hand kept their supervisors" [ "$(sup_of base):$(sup_of hand)" = "$SB:$SH" ]
 check "C3: base and hand still up" n_up_is 2
-after="fds base $(fds "$SB") hand $(fds "$SH"); rss base $(rss "$SB") hand $(rss "$SH"); procs $(session_procs); supervisors $(all_supervisors)"
+after="fds base $(fds "$SB") hand $(fds "$SH"); rss base $(rss "$SB") hand $(rss "$SH"); procs $(session_procs); supervisors $(supervisors)"
 is "$after" "$before" "C3: fds, RSS of the long-lived supervisors, processes and supervisors: after == before"
 files_after=$(cd "$STATE" && find . -path ./.fetch -prune -o -print | sort)
 is "$files_after" "$files_before" "C3: the state dir holds the same files as before"

@@ -68,14 +68,6 @@ run_sync() {
 }
 has_line() { printf '%s\n' "$OUT" | grep -qE "$1"; }
 pid_of() { jfield "$1" pid; }
-# supervisors NAME: how many supervisor processes run for tunnel NAME.
-supervisors() {
-	local f n=0
-	for f in /proc/[0-9]*/cmdline; do
-		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "__supervise $STATE $1 " && n=$((n + 1))
-	done
-	echo "$n"
-}
 reqs() { wc -l <"$HLOG"; }
 # log_since N: the request log lines after the first N.
 log_since() { tail -n +"$(($1 + 1))" "$HLOG"; }
