@@ -44,6 +44,11 @@ struct sink {
 };
 
 static int curl_ready;
+/* One easy handle for the whole process, reset before each fetch: its
+ * connection and DNS caches survive curl_easy_reset(), so the two requests
+ * of a SORACOM poll share one TCP connection (when the server keeps it
+ * open) and one name lookup. tc_fetch_cleanup() closes it and them. */
+static CURL *curl_h;
 
 /* The tool is single-threaded, so a static flag is enough; curl_global_init
  * must run before any other libcurl call and only once. */
@@ -60,6 +65,25 @@ global_init(struct tc_err *err)
 				  curl_easy_strerror(rc));
 	curl_ready = 1;
 	return 0;
+}
+
+/* The process's handle, ready for a new transfer, or NULL. */
+static CURL *
+handle_get(void)
+{
+	if (curl_h == NULL)
+		curl_h = curl_easy_init();
+	else
+		curl_easy_reset(curl_h);
+	return curl_h;
+}
+
+void
+tc_fetch_cleanup(void)
+{
+	if (curl_h != NULL)
+		curl_easy_cleanup(curl_h);
+	curl_h = NULL;
 }
 
 const char *
@@ -486,7 +510,7 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 	/* libcurl's default Accept header (any type) says nothing: "Accept:"
 	 * with no value makes libcurl leave it out. */
 	hdrs = add_header_raw(hdrs, "Accept:", &failed);
-	h = curl_easy_init();
+	h = handle_get();
 	if (failed || h == NULL ||
 	    set_options(h, url, o, &s, hdrs, errbuf) < 0) {
 		tc_err_set(err, TC_ERR_RUNTIME, "%s: cannot set up libcurl", shown);
@@ -524,8 +548,12 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 	ret = 0;
 done:
 	free(s.buf);
-	if (h != NULL)
-		curl_easy_cleanup(h);
+	/* The handle keeps pointers to these until the next reset. */
+	if (h != NULL) {
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+	}
 	curl_slist_free_all(hdrs);
 	return ret;
 }

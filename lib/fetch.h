@@ -42,6 +42,10 @@ int tc_fetch(const char *url, const struct tc_fetch_opts *o,
 	     struct tc_fetch_result *out, struct tc_err *err);
 void tc_fetch_result_free(struct tc_fetch_result *r);
 
+/* Close the connections kept open between fetches (a later fetch opens new
+ * ones). Call it before starting anything that could inherit the sockets. */
+void tc_fetch_cleanup(void);
+
 /* libcurl's version string, for `tunnelctl version`. */
 const char *tc_fetch_version(void);
 

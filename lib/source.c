@@ -178,24 +178,38 @@ join(char *buf, size_t sz, const char *base, const char *path, struct tc_err *er
 	return 0;
 }
 
+/* The SORACOM flow: this SIM's IMSI from the subscriber record, then its
+ * entry in the userdata document (same server: the second request reuses the
+ * first one's connection if the server kept it open). */
+static int
+soracom_load(int statefd, const struct tc_source *src, struct tc_doc_result *out,
+	     int *not_modified, struct tc_err *err)
+{
+	char url[2048], imsi[TC_IMSI_MAX + 1];
+	struct doc_arg a = { imsi, out };
+	int nm_sub = 0;
+
+	if (join(url, sizeof(url), src->soracom, "/v1/subscriber", err) < 0 ||
+	    fetch_parse(statefd, url, src->cacert, parse_imsi, imsi, &nm_sub, err) < 0 ||
+	    join(url, sizeof(url), src->soracom, "/v1/userdata", err) < 0)
+		return -1;
+	return fetch_parse(statefd, url, src->cacert, parse_doc, &a, not_modified, err);
+}
+
 int
 tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *out,
 	       int *not_modified, struct tc_err *err)
 {
 	struct doc_arg a = { src->id, out };
-	char url[2048], imsi[TC_IMSI_MAX + 1];
-	int nm_sub = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	*not_modified = 0;
-	if (!src->soracom)
-		return fetch_parse(statefd, src->url, src->cacert, parse_doc, &a, not_modified, err);
-	if (join(url, sizeof(url), src->soracom, "/v1/subscriber", err) < 0)
-		return -1;
-	if (fetch_parse(statefd, url, src->cacert, parse_imsi, imsi, &nm_sub, err) < 0)
-		return -1;
-	a.id = imsi;
-	if (join(url, sizeof(url), src->soracom, "/v1/userdata", err) < 0)
-		return -1;
-	return fetch_parse(statefd, url, src->cacert, parse_doc, &a, not_modified, err);
+	if (src->soracom)
+		rc = soracom_load(statefd, src, out, not_modified, err);
+	else
+		rc = fetch_parse(statefd, src->url, src->cacert, parse_doc, &a, not_modified, err);
+	/* Tunnels are started next: no socket of ours may live on in them. */
+	tc_fetch_cleanup();
+	return rc;
 }

@@ -4,6 +4,7 @@
 Usage:
   python3 httpd.py --root DIR --portfile FILE --logfile FILE
                    [--port 0] [--bind 127.0.0.1] [--tls CERT KEY] [--no-etag]
+                   [--keep-alive]
 
   --root DIR       GET /a/b serves DIR/a/b (nothing outside DIR; directories
                    and missing files are 404). Content-Type application/json.
@@ -13,12 +14,17 @@ Usage:
                    socket listens: wait for the file, then read it.
   --logfile FILE   one JSON line per request, flushed at once:
                    {"path":..,"if_none_match":..,"if_modified_since":..,
-                    "status":..,"bytes":<body bytes sent>,"mode":..}
+                    "status":..,"bytes":<body bytes sent>,"mode":..,
+                    "conn":<connection number, 1, 2, ... in accept order>}
                    (status is null for `hang`, logged when the hang starts).
   --port 0         0 = let the kernel choose.
   --tls CERT KEY   serve https with this PEM certificate and key.
   --no-etag        send no ETag (Last-Modified still sent, so a client
                    falls back to If-Modified-Since).
+  --keep-alive     keep the connection open after a file, a 304 or a 404
+                   of the modes normal, noetag and lastmod (as most HTTP/1.1
+                   servers do); every other answer still closes it. Without
+                   it, every connection carries one request.
 
 Validators: ETag is the quoted sha256 hex of the body, Last-Modified the
 file's mtime. A matching If-None-Match gets 304; without If-None-Match, an
@@ -75,6 +81,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # the JSON log replaces the access log
         pass
 
+    def setup(self):
+        super().setup()
+        with self.server.log_lock:
+            self.server.conns += 1
+            self.conn = self.server.conns
+        self.keep = False
+
     def log_request_line(self, status, nbytes, mode):
         rec = {
             "path": self.url_path,
@@ -83,6 +96,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "status": status,
             "bytes": nbytes,
             "mode": mode,
+            "conn": self.conn,
         }
         line = json.dumps(rec, sort_keys=True) + "\n"
         with self.server.log_lock:
@@ -98,9 +112,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(length))
         for k, v in (extra or []):
             self.send_header(k, v)
-        # One request per connection keeps every fault mode simple.
-        self.send_header("Connection", "close")
-        self.close_connection = True
+        # One request per connection keeps every fault mode simple; only
+        # plain answers may keep it open (--keep-alive).
+        if self.keep:
+            self.close_connection = False
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
 
     def send_simple(self, status, body, mode, ctype="application/json",
@@ -232,6 +250,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log_request_line(200, sent, "drip")
 
     def do_GET(self):
+        self.keep = False
         self.url_path = urllib.parse.unquote(
             urllib.parse.urlsplit(self.path).path)
         path = self.local_path()
@@ -254,8 +273,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif mode == "empty":
             self.send_simple(200, b"", mode)
         elif mode == "noetag":
+            self.keep = self.server.keep_alive
             self.serve_file(path, mode, False, False)
         elif mode == "lastmod":
+            self.keep = self.server.keep_alive
             self.serve_file(path, mode, False, True)
         elif mode == "redirect" and args:
             self.send_simple(302, b"moved\n", mode, "text/plain",
@@ -263,6 +284,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif mode == "html":
             self.send_simple(200, HTML_PAGE, mode, "text/html")
         elif mode == "normal":
+            self.keep = self.server.keep_alive
             if path is None or not os.path.isfile(path):
                 self.send_simple(404, b"not found\n", mode, "text/plain")
             else:
@@ -299,6 +321,7 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--no-etag", action="store_true")
+    ap.add_argument("--keep-alive", action="store_true")
     a = ap.parse_args()
 
     if ":" in a.bind:
@@ -306,6 +329,8 @@ def main():
     srv = Server((a.bind, a.port), Handler)
     srv.root = os.path.realpath(a.root)
     srv.no_etag = a.no_etag
+    srv.keep_alive = a.keep_alive
+    srv.conns = 0
     srv.log_lock = threading.Lock()
     srv.logf = open(a.logfile, "a", encoding="utf-8")
     srv.stopping = threading.Event()

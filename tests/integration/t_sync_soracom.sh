@@ -212,5 +212,32 @@ is "$RC" 2 "--soracom with --source: usage error"
 OUT=$(tc sync --source "$BASE/v1/userdata" --id 440101111111111 2>&1); RC=$?
 check "--source + --id IMSI reads the SORACOM document ($RC: $(one_line "$OUT"))" sh -c "[ $RC = 0 ] && printf '%s' '$OUT' | grep -q '^ssh: unchanged'"
 
+# --- a server that keeps connections open: one connection per poll, and none
+# left open once sync is done (the tunnels it starts must not inherit it) ---
+python3 "$TC_SRCDIR/tests/helpers/httpd.py" --root "$ROOT" --portfile "$WORK/ka.port" \
+	--logfile "$WORK/ka.log" --keep-alive >"$WORK/ka.err" 2>&1 &
+KPID=$!
+at_exit "kill $KPID"
+check "httpd.py --keep-alive starts" wait_for 5 test -s "$WORK/ka.port"
+KPORT=$(cat "$WORK/ka.port")
+R4=$(free_port)
+userdata "$R4:$T -p $SPORT root@127.0.0.1" 440101111111111
+OUT=$(tc sync --soracom="http://127.0.0.1:$KPORT" 2>"$WORK/err"); RC=$?
+is "$RC" 0 "keep-alive server: sync exits 0 ($(one_line "$(cat "$WORK/err")"))"
+check "keep-alive server: the tunnel is restarted onto the new port ($(one_line "$OUT"))" has_line '^ssh: restarted'
+conns() { python3 -c 'import json, sys; print(" ".join("%s:%s" % (r["path"], r["conn"]) for r in map(json.loads, open(sys.argv[1]))))' "$1"; }
+is "$(conns "$WORK/ka.log")" "/v1/subscriber:1 /v1/userdata:1" \
+	"keep-alive server: subscriber and userdata on one connection"
+none_open() { [ "$(ss -Htn state established "( sport = :$KPORT or dport = :$KPORT )" | wc -l)" = 0 ]; }
+check "keep-alive server: no connection left open after sync (tunnels inherit none)" \
+	wait_for 5 none_open
+check "keep-alive server: the new tunnel comes up" wait_for 15 state_is ssh up
+is "$(fetch_token "$R4")" "$TOKEN" "keep-alive server: traffic through the restarted tunnel"
+check "keep-alive server: the supervisor holds no socket to it" \
+	sh -c "! ss -Htnp | grep -F ':$KPORT' | grep -q 'pid=$(jfield ssh pid),'"
+# the closing server of the rest of this file: one connection per request
+is "$(log_since 0 | python3 -c 'import json, sys; rs = [json.loads(l) for l in sys.stdin]; print(len({r["conn"] for r in rs}) == len(rs))')" \
+	True "closing server: every request had its own connection"
+
 tc stop --all >/dev/null 2>&1
 done_testing
