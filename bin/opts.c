@@ -96,6 +96,9 @@ opt_source(struct source_opts *so, int c, const char *arg)
 	case OPT_CACERT:
 		so->cacert = arg;
 		return 1;
+	case OPT_INTERFACE:
+		so->interface = arg;
+		return 1;
 	}
 	return 0;
 }
@@ -109,8 +112,18 @@ setting(const char *v)
 int
 source_resolve(struct g *g, struct source_opts *so, struct tc_source *src, struct tc_err *err)
 {
+	char echo[TC_ECHO_MAX + 4];
+
 	memset(src, 0, sizeof(*src));
 	src->cacert = so->cacert ? so->cacert : setting(g->set.cacert);
+	src->interface = so->interface ? so->interface : setting(g->set.interface);
+	if (src->interface && !tc_valid_ifname(src->interface)) {
+		if (so->interface)
+			return tc_err_set(err, TC_ERR_USAGE, "--interface: '%s' is not a network interface name",
+					  tc_echo(src->interface, echo));
+		return tc_err_set(err, TC_ERR_USAGE, "interface = '%s' in %s: not a network interface name",
+				  tc_echo(src->interface, echo), g->settings_path);
+	}
 	if (so->given) {
 		src->url = so->url;
 		src->id = so->id;

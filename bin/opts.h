@@ -14,7 +14,7 @@ enum {
 	OPT_STATE_DIR = 1000, OPT_SETTINGS, OPT_JSON, OPT_WAIT,
 	OPT_SERVER, OPT_REMOTE_PORT, OPT_REMOTE_BIND, OPT_TARGET, OPT_VIA, OPT_LOCAL_PORT,
 	OPT_KEY, OPT_HOST_KEY, OPT_TIMEOUT, OPT_KEEPALIVE, OPT_SOURCE, OPT_ID, OPT_SORACOM,
-	OPT_SPLAY, OPT_CACERT, OPT_RUN_AS, OPT_ALL,
+	OPT_SPLAY, OPT_CACERT, OPT_INTERFACE, OPT_RUN_AS, OPT_ALL,
 };
 
 #define GLOBAL_LONGOPTS \
@@ -33,7 +33,8 @@ enum {
 	{ "source", required_argument, NULL, OPT_SOURCE }, \
 	{ "id", required_argument, NULL, OPT_ID }, \
 	{ "soracom", optional_argument, NULL, OPT_SORACOM }, \
-	{ "cacert", required_argument, NULL, OPT_CACERT }
+	{ "cacert", required_argument, NULL, OPT_CACERT }, \
+	{ "interface", required_argument, NULL, OPT_INTERFACE }
 
 /* Handle a global option (c) seen by any command's getopt loop.
  * 1 if handled, 0 if not a global option, -1 on a bad value. */
@@ -41,7 +42,7 @@ int opt_global(struct g *g, int c, const char *arg, struct tc_err *err);
 
 /* The source options after settings and flags are merged. */
 struct source_opts {
-	const char *url, *id, *soracom, *cacert;
+	const char *url, *id, *soracom, *cacert, *interface;
 	int given;		/* any of --source/--id/--soracom on the command line */
 };
 int opt_source(struct source_opts *so, int c, const char *arg);

@@ -60,6 +60,7 @@ static const char usage_text[] =
 	"                [--host-key 'TYPE BASE64'] [--timeout DURATION] [--keepalive S[,C]]\n"
 	"                [--run-as USER]\n"
 	"source options: --source URL --id ID | --soracom[=BASE]  [--splay SECONDS] [--cacert FILE]\n"
+	"                [--interface IFACE]\n"
 	"\n"
 	"See tunnelctl(8).\n";
 

@@ -9,11 +9,20 @@ _tunnelctl_global_opts="--state-dir --settings -v --verbose -q --quiet --json
 	--wait -h --help -V --version"
 _tunnelctl_tunnel_opts="--server --remote-port --remote-bind --target --via
 	--local-port --key --host-key --timeout --keepalive --run-as --cacert
-	--source --id --soracom"
-_tunnelctl_source_opts="--source --id --soracom --splay --cacert"
+	--interface --source --id --soracom"
+_tunnelctl_source_opts="--source --id --soracom --splay --cacert --interface"
 
 # Global options that take a value in the next word (or after '=').
 _tunnelctl_global_arg='@(--state-dir|--settings|--wait)'
+
+# _tunnelctl_ifaces: the network interfaces of this host.
+_tunnelctl_ifaces()
+{
+	local d
+	for d in /sys/class/net/*; do
+		[[ -e $d ]] && printf '%s\n' "${d##*/}"
+	done
+}
 
 # _tunnelctl_names STATE_DIR: the tunnels, i.e. the directories in the state
 # directory whose names do not start with '.' (.lock, .fetch, .localnet).
@@ -73,6 +82,7 @@ _tunnelctl_value()
 			_tunnelctl_files ;;
 	--state-dir)	_tunnelctl_files -d ;;
 	--run-as)	COMPREPLY=($(compgen -u -- "$cur")) ;;
+	--interface)	_tunnelctl_reply $(_tunnelctl_ifaces) ;;
 	--soracom)	COMPREPLY=() ;;
 	--server|--remote-port|--remote-bind|--target|--local-port|--host-key|\
 	--timeout|--keepalive|--id|--splay|--wait)
@@ -133,7 +143,8 @@ _tunnelctl()
 				state_dir=$w ;;
 			--server|--remote-port|--remote-bind|--target|--via|\
 			--local-port|--key|--host-key|--timeout|--keepalive|\
-			--run-as|--cacert|--source|--id|--splay|--settings|--wait)
+			--run-as|--cacert|--interface|--source|--id|--splay|\
+			--settings|--wait)
 				;;
 			=)	[[ ${words[i - 2]} == --state-dir ]] && state_dir=$w ;;
 			*)	operands+=("$w") ;;

@@ -394,14 +394,23 @@ set_options(CURL *h, const char *url, const struct tc_fetch_opts *o,
 	 * bundle only adds trust for a private server. */
 	if (o->cacert != NULL)
 		SET(CURLOPT_CAINFO, o->cacert);
+	if (o->interface != NULL) {
+		/* "if!": an interface name only, never read as an address or
+		 * host name; the socket is bound to it (SO_BINDTODEVICE). */
+		char ifopt[32];
+
+		if (snprintf(ifopt, sizeof(ifopt), "if!%s", o->interface) >= (int)sizeof(ifopt))
+			return -1;
+		SET(CURLOPT_INTERFACE, ifopt);
+	}
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
 
 /* Why the transfer failed, as a message after "URL: ". */
 static int
-transfer_error(CURL *h, CURLcode rc, const struct sink *s, const char *shown,
-	       const char *errbuf, struct tc_err *err)
+transfer_error(CURL *h, CURLcode rc, const struct sink *s, const struct tc_fetch_opts *o,
+	       const char *shown, const char *errbuf, struct tc_err *err)
 {
 	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 	double secs = 0;
@@ -445,6 +454,9 @@ transfer_error(CURL *h, CURLcode rc, const struct sink *s, const char *shown,
 	case CURLE_TOO_MANY_REDIRECTS:
 		return tc_err_set(err, TC_ERR_FETCH, "%s: more than %ld redirects",
 				  shown, MAX_REDIRS);
+	case CURLE_INTERFACE_FAILED:
+		return tc_err_set(err, TC_ERR_FETCH, "%s: cannot use interface %s (%s)",
+				  shown, o->interface ? o->interface : "?", why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 		return tc_err_set(err, TC_ERR_FETCH,
@@ -521,7 +533,7 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 	curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &body);
 	out->bytes_received = (size_t)hsize + (size_t)body;
 	if (rc != CURLE_OK) {
-		transfer_error(h, rc, &s, shown, errbuf, err);
+		transfer_error(h, rc, &s, o, shown, errbuf, err);
 		goto done;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);

@@ -9,6 +9,9 @@
 
 struct tc_fetch_opts {
 	const char *cacert;		/* extra CA bundle file, or NULL */
+	/* http(s) only through this network interface (SO_BINDTODEVICE), or
+	 * NULL: plain-HTTP metadata is trusted only over the cellular link. */
+	const char *interface;
 	long connect_timeout_s;		/* 0 = default (10) */
 	long total_timeout_s;		/* 0 = default (30) */
 	size_t max_bytes;		/* 0 = default TC_DOC_MAX (1 MiB) */

@@ -34,6 +34,7 @@ slot(struct tc_settings *s, const char *key)
 		{ "ssh", offsetof(struct tc_settings, ssh) },
 		{ "splay", offsetof(struct tc_settings, splay) },
 		{ "cacert", offsetof(struct tc_settings, cacert) },
+		{ "interface", offsetof(struct tc_settings, interface) },
 	};
 	size_t i;
 

@@ -17,6 +17,7 @@ struct tc_settings {
 	char ssh[TC_SETTING_MAX];
 	char splay[TC_SETTING_MAX];
 	char cacert[TC_SETTING_MAX];
+	char interface[TC_SETTING_MAX];
 };
 
 /* Read `path` into s (fields not in the file are left as they are).

@@ -110,7 +110,7 @@ cache_put(struct cache *c, const struct tc_fetch_result *r)
 typedef int (*parse_fn)(const char *buf, size_t len, void *arg, struct tc_err *err);
 
 static int
-fetch_parse(int statefd, const char *url, const char *cacert, parse_fn parse, void *arg,
+fetch_parse(int statefd, const char *url, const struct tc_source *src, parse_fn parse, void *arg,
 	    int *not_modified, struct tc_err *err)
 {
 	struct tc_fetch_opts o;
@@ -120,7 +120,8 @@ fetch_parse(int statefd, const char *url, const char *cacert, parse_fn parse, vo
 
 	cache_open(statefd, url, &c);
 	memset(&o, 0, sizeof(o));
-	o.cacert = cacert;
+	o.cacert = src->cacert;
+	o.interface = src->interface;
 	o.etag = c.etag;
 	o.last_modified = c.lm;
 	if (tc_fetch(url, &o, &r, err) < 0) {
@@ -190,10 +191,10 @@ soracom_load(int statefd, const struct tc_source *src, struct tc_doc_result *out
 	int nm_sub = 0;
 
 	if (join(url, sizeof(url), src->soracom, "/v1/subscriber", err) < 0 ||
-	    fetch_parse(statefd, url, src->cacert, parse_imsi, imsi, &nm_sub, err) < 0 ||
+	    fetch_parse(statefd, url, src, parse_imsi, imsi, &nm_sub, err) < 0 ||
 	    join(url, sizeof(url), src->soracom, "/v1/userdata", err) < 0)
 		return -1;
-	return fetch_parse(statefd, url, src->cacert, parse_doc, &a, not_modified, err);
+	return fetch_parse(statefd, url, src, parse_doc, &a, not_modified, err);
 }
 
 int
@@ -208,7 +209,7 @@ tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *o
 	if (src->soracom)
 		rc = soracom_load(statefd, src, out, not_modified, err);
 	else
-		rc = fetch_parse(statefd, src->url, src->cacert, parse_doc, &a, not_modified, err);
+		rc = fetch_parse(statefd, src->url, src, parse_doc, &a, not_modified, err);
 	/* Tunnels are started next: no socket of ours may live on in them. */
 	tc_fetch_cleanup();
 	return rc;

@@ -12,6 +12,7 @@ struct tc_source {
 	const char *id;			/* --id; NULL with soracom */
 	const char *soracom;		/* BASE URL, or NULL */
 	const char *cacert;
+	const char *interface;		/* fetch only through this interface, or NULL */
 };
 
 #define TC_SORACOM_DEFAULT "http://metadata.soracom.io"

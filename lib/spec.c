@@ -81,6 +81,22 @@ tc_valid_user(const char *s)
 	return 1;
 }
 
+int
+tc_valid_ifname(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '-' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 15)	/* IFNAMSIZ - 1 */
+			return 0;
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
 /* The resolver (inet_aton) reads "127.1", "999.1.1.1" or "0x7f000001" as
  * IPv4 addresses, so a "name" whose last label is numeric or hex-looking is
  * refused unless it is a proper dotted-quad: what the operator wrote is what

@@ -63,6 +63,7 @@ int tc_valid_name(const char *s);
 int tc_valid_host(const char *s);	/* DNS name or IPv4/IPv6 literal (no brackets) */
 int tc_valid_user(const char *s);	/* POSIX portable user name */
 int tc_valid_host_key(const char *s);	/* "ssh-ed25519 AAAA..." (type + base64, nothing else) */
+int tc_valid_ifname(const char *s);	/* network interface name: 1-15 of [A-Za-z0-9_.-], not . or .. */
 
 /* Parsers for the command line and the documents: 0 or -1 with err (TC_ERR_USAGE
  * kind is chosen by the caller; these use TC_ERR_INVALID). `what` names the field

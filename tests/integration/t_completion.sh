@@ -30,9 +30,9 @@ mkdir -p "$tmp/files/keydir"
 
 commands="help restart start status stop sync version"
 global_opts="--help --json --quiet --settings --state-dir --verbose --version --wait"
-tunnel_opts="--cacert --host-key --id --keepalive --key --local-port --remote-bind
+tunnel_opts="--cacert --host-key --id --interface --keepalive --key --local-port --remote-bind
 --remote-port --run-as --server --soracom --source --target --timeout --via"
-source_opts="--cacert --id --soracom --source --splay"
+source_opts="--cacert --id --interface --soracom --source --splay"
 
 norm() { tr -s ' \n' '\n\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -97,6 +97,10 @@ expect bash "'--via ' offers direct dnat" "direct dnat" \
 	"$(bcomp -- 'tunnelctl start x --via ')"
 expect bash "'--via dn' offers dnat" "dnat" \
 	"$(bcomp -- 'tunnelctl start x --server h --via dn')"
+expect bash "'sync --interface ' offers this host's interfaces" \
+	"$(ls /sys/class/net)" "$(bcomp -- 'tunnelctl sync --interface ')"
+expect bash "'sync --interface l' offers lo" "lo" \
+	"$(bcomp -- 'tunnelctl sync --interface l' | grep -x lo)"
 expect bash "'stop ' offers tunnels from TUNNELCTL_STATE_DIR, no dot-entries" \
 	"alpha beta" "$(bcomp TUNNELCTL_STATE_DIR="$sd" -- 'tunnelctl stop ')"
 expect bash "'stop alpha ' does not offer alpha again" "beta" \

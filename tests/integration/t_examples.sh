@@ -210,7 +210,7 @@ fi
 
 # ---- settings file and cron line -------------------------------------
 
-known="source id soracom state_dir run_as autossh ssh splay cacert"
+known="source id soracom state_dir run_as autossh ssh splay cacert interface"
 bad=$(sed -n -E 's/^[[:space:]]*#?[[:space:]]*([a-z_]+)[[:space:]]*=.*/\1/p' \
 	"$EX/tunnelctl.conf" | while read -r k; do
 		case " $known " in *" $k "*) ;; *) echo "$k" ;; esac

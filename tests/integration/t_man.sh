@@ -103,10 +103,10 @@ else
 fi
 
 # Decisions taken beyond SPEC.md, documented on the page.
-for o in --wait --run-as --cacert -v -q -h -V --help --version; do
+for o in --wait --run-as --cacert --interface -v -q -h -V --help --version; do
 	check "option $o is documented" mentions "$o"
 done
-for k in source id soracom state_dir run_as autossh ssh splay cacert; do
+for k in source id soracom state_dir run_as autossh ssh splay cacert interface; do
 	check "settings key $k is documented" grep -qE "^ +$k = " "$tmp/page"
 done
 section STATES >"$tmp/states"

@@ -108,6 +108,26 @@ test_users(void)
 }
 
 static void
+test_ifnames(void)
+{
+	ok(tc_valid_ifname("wwan0"), "ifname wwan0");
+	ok(tc_valid_ifname("enp0s20f0u2i4"), "ifname enp0s20f0u2i4 (13)");
+	ok(tc_valid_ifname("ppp0.100_a-b"), "ifname with . _ -");
+	ok(tc_valid_ifname("abcdefghijklmno"), "ifname of 15");
+	ok(!tc_valid_ifname("abcdefghijklmnop"), "ifname of 16 (IFNAMSIZ)");
+	ok(!tc_valid_ifname(""), "empty ifname");
+	ok(!tc_valid_ifname(NULL), "NULL ifname");
+	ok(!tc_valid_ifname("."), "ifname .");
+	ok(!tc_valid_ifname(".."), "ifname ..");
+	ok(!tc_valid_ifname("-x"), "ifname starting with -");
+	ok(!tc_valid_ifname("a/b"), "ifname with /");
+	ok(!tc_valid_ifname("eth0:1"), "ifname with :");
+	ok(!tc_valid_ifname("if!eth0"), "ifname with ! (curl's prefix)");
+	ok(!tc_valid_ifname("eth 0"), "ifname with space");
+	ok(!tc_valid_ifname("eth0\n"), "ifname with newline");
+}
+
+static void
 test_host_keys(void)
 {
 	ok(tc_valid_host_key(ED25519), "ed25519 host key");
@@ -480,6 +500,7 @@ main(void)
 	test_names();
 	test_hosts();
 	test_users();
+	test_ifnames();
 	test_host_keys();
 	test_ports();
 	test_durations();
