@@ -11,6 +11,7 @@
 
 #include "firewall.h"
 #include "localnet.h"
+#include "log.h"
 #include "nft.h"
 #include "record.h"
 #include "state.h"
@@ -161,6 +162,38 @@ port_clash(const struct tc_dnat *rules, size_t n, size_t inc, struct tc_err *err
 	return 0;
 }
 
+/* 1 if a TCP socket of this network namespace listens on port (IPv4 or
+ * IPv6), from /proc/net/tcp{,6}; 0 if none or unknown. */
+static int
+port_listened(uint16_t port)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char line[512];
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && !found; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (f == NULL)
+			continue;
+		/* "sl local_address rem_address st ...": ADDR:PORT in hex, st 0A = LISTEN */
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			char local[64], st[4];
+			const char *colon;
+			unsigned lport;
+
+			if (sscanf(line, " %*s %63s %*s %3s", local, st) != 2 ||
+			    strcmp(st, "0A") != 0 || (colon = strrchr(local, ':')) == NULL)
+				continue;
+			if (sscanf(colon + 1, "%x", &lport) == 1 && lport == port)
+				found = 1;
+		}
+		fclose(f);
+	}
+	return found;
+}
+
 int
 tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 		const char *exclude, struct tc_err *err)
@@ -178,6 +211,12 @@ tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 		free(rules);
 		return -1;
 	}
+	/* The rule takes every local connection to that port: a service of the
+	 * device listening there becomes unreachable from the device itself. */
+	if (inc != TC_FW_NONE && port_listened(rules[inc].local_port))
+		tc_log(TC_LOG_WARN, "%s: local port %u is also a listening service on this device; "
+		       "local connections to it will reach the tunnel's target instead",
+		       rules[inc].name, (unsigned)rules[inc].local_port);
 	if (n == 0 && !marked) {
 		free(rules);
 		return 0;

@@ -122,6 +122,21 @@ check "... the remote port was never opened" wait_port_closed 127.0.0.1 8086 1 "
 nftctl verify inv:10443:192.0.2.50:8443 db:10444:192.0.2.51:8443 >/dev/null
 is "$?" 0 "... the table is unchanged"
 check "... inv still reaches its own target" serves 8080 "$TOK1"
+
+# --- a local port a service of the device listens on: started, with a warning
+indev python3 -m http.server 10449 --bind 127.0.0.1 >/dev/null 2>&1 &
+LPID=$!
+at_exit "kill $LPID"
+listening() { [ -n "$(indev ss -Hltn 'sport = :10449')" ]; }
+check "a device service listens on 127.0.0.1:10449" wait_for 5 listening
+out=$(tc start shadow --server root@203.0.113.1 --remote-port 8087 --target 192.0.2.51:8443 \
+	--via dnat --local-port 10449 --key "$KEY" --host-key "$HK" 2>&1)
+is "$?" 0 "dnat start on a listened port is not refused"
+check "... but warns that local connections to 10449 will reach the target ($(tr '\n' ';' <<<"$out"))" \
+	grep -q "shadow: local port 10449 is also a listening service on this device" <<<"$out"
+tc stop shadow >/dev/null 2>&1
+kill "$LPID"
+
 out=$(tc stop inv 2>&1)
 is "$?:$out" "0:inv: stopped" "stop inv"
 check "db still serves after inv stopped" serves 8081 "$TOK2"
