@@ -21,7 +21,7 @@ leftovers() {	# namespaces and state dirs the bench makes
 before=$(leftovers)
 N=2 UP_N=1 REC_N=1 MEM_N=2 REPS=1 NFT_SIZES="1 10" LIMIT=60 \
 	TC_BUILDDIR=$TC_BUILDDIR TC_BIN=$TC_BIN timeout 900 bash "$TC_SRCDIR/bench/run" \
-	>"$WORK/out" 2>"$WORK/err"
+	poll nft mem up recovery >"$WORK/out" 2>"$WORK/err"
 RC=$?
 is "$RC" 0 "bench/run exits 0 ($(tail -n 3 "$WORK/err" | tr '\n' ';'))"
 OUT=$WORK/out
