@@ -16,7 +16,7 @@ done
 tc_setup
 
 leftovers() {	# namespaces and state dirs the bench makes
-	{ ip netns list | grep -E '^tcb(ench)?[0-9]+'; ls -d /dev/shm/tcbench.* /tmp/tcbench.*; } 2>/dev/null | wc -l
+	{ ip netns list | grep -E '^tcb[a-z]*[0-9]+'; ls -d /dev/shm/tcbench.* /tmp/tcbench.*; } 2>/dev/null | wc -l
 }
 before=$(leftovers)
 N=2 UP_N=1 REC_N=1 MEM_N=2 REPS=1 NFT_SIZES="1 10" LIMIT=60 \
