@@ -139,6 +139,17 @@ loopback_servers() {
 	target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
 }
 
+# netns_up NS...: make each network namespace with its loopback up, and
+# delete it at exit; bails out of the test if that fails.
+netns_up() {
+	local ns
+	for ns in "$@"; do
+		at_exit "ip netns del $ns"
+		ip netns add "$ns" && ip -n "$ns" link set lo up ||
+			{ echo "Bail out! ip netns add $ns"; exit 1; }
+	done
+}
+
 # three_hosts PREFIX: the server / device / LAN world of a DNAT test, in
 # namespaces ${PREFIX}srv$$, ${PREFIX}dev$$, ${PREFIX}lan$$ (SRV, DEV, LAN):
 # server 203.0.113.1 <-> 203.0.113.2 device 192.0.2.1 <-> 192.0.2.50 LAN
@@ -146,15 +157,11 @@ loopback_servers() {
 # KEY, HK); insrv/indev/inlan run a command in each, and `tc` runs tunnelctl
 # in the device namespace. Everything is removed at exit.
 three_hosts() {
-	local p=$1 ns
+	local p=$1
 	SRV=${p}srv$$
 	DEV=${p}dev$$
 	LAN=${p}lan$$
-	at_exit "ip netns del $SRV; ip netns del $DEV; ip netns del $LAN"
-	for ns in "$SRV" "$DEV" "$LAN"; do
-		ip netns add "$ns" || { echo "Bail out! ip netns add $ns"; exit 1; }
-		ip -n "$ns" link set lo up
-	done
+	netns_up "$SRV" "$DEV" "$LAN"
 	ip link add vs netns "$SRV" type veth peer name vds netns "$DEV" &&
 		ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" ||
 		{ echo "Bail out! veth"; exit 1; }

@@ -18,11 +18,7 @@ OUTAGE=${FAULT_OUTAGE_S:-45}
 
 SRV=tcfsrv$$
 DEV=tcfdev$$
-at_exit "ip netns del $SRV; ip netns del $DEV"
-for ns in "$SRV" "$DEV"; do
-	ip netns add "$ns" || { echo "Bail out! ip netns add $ns"; exit 1; }
-	ip -n "$ns" link set lo up
-done
+netns_up "$SRV" "$DEV"
 ip link add vs netns "$SRV" type veth peer name vds netns "$DEV" &&
 	ip link add vs2 netns "$SRV" type veth peer name vds2 netns "$DEV" ||
 	{ echo "Bail out! veth"; exit 1; }
