@@ -15,13 +15,6 @@
 #include "state.h"
 #include "tunnel.h"
 
-struct start_opts {
-	const char *server, *remote_port, *remote_bind, *target, *via, *local_port;
-	const char *key, *host_key, *timeout, *keepalive, *run_as;
-	int flags;		/* any tunnel flag given */
-	struct source_opts so;
-};
-
 static int
 usage_err(struct tc_err *err, const char *what)
 {
@@ -64,7 +57,7 @@ read_key(const char *path, struct tc_spec *s, struct tc_err *err)
 }
 
 static int
-spec_from_flags(const char *name, const struct start_opts *o, struct tc_spec *s, struct tc_err *err)
+spec_from_flags(const char *name, const struct opts *o, struct tc_spec *s, struct tc_err *err)
 {
 	tc_spec_init(s);
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -115,7 +108,7 @@ spec_from_flags(const char *name, const struct start_opts *o, struct tc_spec *s,
 }
 
 static int
-spec_from_source(struct g *g, struct tc_ctx *c, const char *name, struct start_opts *o,
+spec_from_source(const struct g *g, struct tc_ctx *c, const char *name, const struct opts *o,
 		 struct tc_spec *s, struct tc_err *err)
 {
 	struct tc_doc_result doc;
@@ -123,7 +116,7 @@ spec_from_source(struct g *g, struct tc_ctx *c, const char *name, struct start_o
 	size_t i;
 	int nm;
 
-	if (source_resolve(g, &o->so, &src, err) < 0)
+	if (source_resolve(g, o, &src, err) < 0)
 		return -1;
 	if (tc_source_load(c->statefd, &src, &doc, &nm, err) < 0)
 		return -1;
@@ -167,94 +160,44 @@ do_start(struct g *g, struct tc_ctx *c, struct tc_spec *s, int origin_sync, stru
 }
 
 int
-cmd_start(struct g *g, int argc, char **argv, struct tc_err *err)
+cmd_start(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option longopts[] = {
-		GLOBAL_LONGOPTS, SOURCE_LONGOPTS,
-		{ "server", required_argument, NULL, OPT_SERVER },
-		{ "remote-port", required_argument, NULL, OPT_REMOTE_PORT },
-		{ "remote-bind", required_argument, NULL, OPT_REMOTE_BIND },
-		{ "target", required_argument, NULL, OPT_TARGET },
-		{ "via", required_argument, NULL, OPT_VIA },
-		{ "local-port", required_argument, NULL, OPT_LOCAL_PORT },
-		{ "key", required_argument, NULL, OPT_KEY },
-		{ "host-key", required_argument, NULL, OPT_HOST_KEY },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ "run-as", required_argument, NULL, OPT_RUN_AS },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct start_opts o;
 	struct tc_spec spec;
 	struct tc_ctx c;
 	const char *name;
-	int ch, r;
+	int r;
 
-	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		if ((r = opt_global(g, ch, optarg, err)) != 0) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (opt_source(&o.so, ch, optarg))
-			continue;
-		switch (ch) {
-		case OPT_SERVER: slot = &o.server; break;
-		case OPT_REMOTE_PORT: slot = &o.remote_port; break;
-		case OPT_REMOTE_BIND: slot = &o.remote_bind; break;
-		case OPT_TARGET: slot = &o.target; break;
-		case OPT_VIA: slot = &o.via; break;
-		case OPT_LOCAL_PORT: slot = &o.local_port; break;
-		case OPT_KEY: slot = &o.key; break;
-		case OPT_HOST_KEY: slot = &o.host_key; break;
-		case OPT_TIMEOUT: slot = &o.timeout; break;
-		case OPT_KEEPALIVE: slot = &o.keepalive; break;
-		case OPT_RUN_AS: o.run_as = optarg; continue;
-		case 'h': usage_for("start"); return 0;
-		case ':': return tc_err_set(err, TC_ERR_USAGE, "%s: needs a value", argv[optind - 1]);
-		default: return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
-		}
-		*slot = optarg;
-		o.flags = 1;
-	}
-	if (optind != argc - 1)
-		return tc_err_set(err, TC_ERR_USAGE, "start: expected exactly one tunnel NAME");
-	name = argv[optind];
-	if (!tc_valid_name(name))
-		return tc_err_set(err, TC_ERR_USAGE, "NAME: '%.40s' is not a tunnel name ([a-z0-9][a-z0-9_-]{0,31})", name);
-	if (o.flags && o.so.given)
-		return tc_err_set(err, TC_ERR_USAGE, "start: give tunnel flags or --source/--soracom, not both");
-	if (globals_done(g, err) < 0)
+	if (argc != 1)
+		return tc_err_set(err, TC_ERR_USAGE, "expected exactly one tunnel NAME");
+	name = argv[0];
+	if (check_name(name, err) < 0)
 		return -1;
-	if (o.flags && spec_from_flags(name, &o, &spec, err) < 0) {
-		if (spec.key)
-			tc_spec_clear(&spec);
+	if (o->tunnel_flags && o->source_flags)
+		return tc_err_set(err, TC_ERR_USAGE, "give tunnel flags or --source/--soracom, not both");
+	if (o->run_as && geteuid() != 0)
+		return tc_err_set(err, TC_ERR_PERM, "--run-as: needs root (tunnelctl runs ssh as that user)");
+	tc_spec_init(&spec);
+	if (o->tunnel_flags && spec_from_flags(name, o, &spec, err) < 0) {
+		tc_spec_clear(&spec);
 		return -1;
 	}
 	if (tc_ctx_open(&c, g->state_dir, 1, g->wait_s, err) < 0) {
-		if (o.flags)
-			tc_spec_clear(&spec);
+		tc_spec_clear(&spec);
 		return -1;
 	}
-	r = ctx_tools(g, &c, o.run_as, err);
-	if (r == 0 && !o.flags)
-		r = spec_from_source(g, &c, name, &o, &spec, err);
-	else if (r < 0 && o.flags)
-		tc_spec_clear(&spec);
-	if (r == 0) {
+	r = ctx_tools(g, &c, o->run_as, err);
+	if (r == 0 && !o->tunnel_flags)
+		r = spec_from_source(g, &c, name, o, &spec, err);
+	if (r == 0)
 		r = do_start(g, &c, &spec, 0, err);
-		tc_spec_clear(&spec);
-	}
+	tc_spec_clear(&spec);
 	tc_ctx_close(&c);
 	return r;
 }
 
 /* restart: the spec on disk plus the key still in the tunnel's directory. */
 int
-cmd_restart(struct g *g, int argc, char **argv, struct tc_err *err)
+cmd_restart(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 {
 	struct tc_record rec;
 	struct tc_ctx c;
@@ -262,25 +205,23 @@ cmd_restart(struct g *g, int argc, char **argv, struct tc_err *err)
 	size_t keylen = 0;
 	int r, tdir;
 
-	if ((r = opt_globals_only(g, "restart", argc, argv, err)) != 0)
-		return r < 0 ? -1 : 0;
-	if (optind != argc - 1 || !tc_valid_name(argv[optind]))
-		return tc_err_set(err, TC_ERR_USAGE, "restart: expected exactly one tunnel NAME");
-	if (globals_done(g, err) < 0 || tc_ctx_open(&c, g->state_dir, 1, g->wait_s, err) < 0)
+	if (argc != 1)
+		return tc_err_set(err, TC_ERR_USAGE, "expected exactly one tunnel NAME");
+	if (check_name(argv[0], err) < 0 || tc_ctx_open(&c, g->state_dir, 1, g->wait_s, err) < 0)
 		return -1;
-	tdir = tc_subdir_open(c.statefd, argv[optind], 0, NULL);
+	tdir = tc_subdir_open(c.statefd, argv[0], 0, NULL);
 	if (tdir < 0 || tc_record_read(tdir, &rec, NULL) < 0) {
 		if (tdir >= 0)
 			close(tdir);
 		tc_ctx_close(&c);
-		return tc_err_set(err, TC_ERR_RUNTIME, "%s: no such tunnel", argv[optind]);
+		return tc_err_set(err, TC_ERR_RUNTIME, "%s: no such tunnel", argv[0]);
 	}
 	r = tc_read_file(tdir, "key", TC_KEY_MAX, &key, &keylen, NULL);
 	close(tdir);
 	if (r < 0) {
 		tc_ctx_close(&c);
 		return tc_err_set(err, TC_ERR_RUNTIME,
-				  "%s: its key is gone (expired or failed tunnels drop it); start it again", argv[optind]);
+				  "%s: its key is gone (expired or failed tunnels drop it); start it again", argv[0]);
 	}
 	rec.spec.key = key;
 	rec.spec.key_len = keylen;

@@ -6,11 +6,13 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "state.h"
 #include "firewall.h"
+#include "log.h"
 #include "opts.h"
 #include "out.h"
+#include "state.h"
 #include "tunnel.h"
+#include "xalloc.h"
 
 /* Mark running dnat tunnels whose rule vanished (someone flushed the ruleset). */
 static void
@@ -29,59 +31,50 @@ check_rules(struct tc_ctx *c, struct tc_view *v, size_t n)
 			v[i].rule_missing = 1;
 }
 
+static void
+unknown(const char *name)
+{
+	tc_log(TC_LOG_ERR, "status: %s: unknown tunnel", name);
+}
+
 int
-cmd_status(struct g *g, int argc, char **argv, struct tc_err *err)
+cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 {
 	char (*names)[TC_NAME_MAX + 1] = NULL;
-	struct tc_view *v = NULL;
+	struct tc_view *v;
 	struct tc_ctx c;
 	size_t n = 0, nv = 0, i;
-	int r, named, notup = 0;
+	int notup = 0;
 
-	if ((r = opt_globals_only(g, "status", argc, argv, err)) != 0)
-		return r < 0 ? -1 : 0;
-	named = optind < argc;
-	for (i = (size_t)optind; i < (size_t)argc; i++)
-		if (!tc_valid_name(argv[i]))
-			return tc_err_set(err, TC_ERR_USAGE, "NAME: '%.40s' is not a tunnel name", argv[i]);
-	if (globals_done(g, err) < 0)
-		return -1;
+	for (i = 0; i < (size_t)argc; i++)
+		if (check_name(argv[i], err) < 0)
+			return -1;
 	/* The lock only if free at once: status must not wait behind a sync, but
 	 * when it can, it cleans up after a supervisor that died. */
 	if (tc_ctx_open(&c, g->state_dir, 0, -1, err) < 0) {
-		if (named && err->kind == TC_ERR_RUNTIME && errno == ENOENT) {
-			for (i = (size_t)optind; i < (size_t)argc; i++)
-				fprintf(stderr, "tunnelctl: status: %s: unknown tunnel\n", argv[i]);
-			out_print(g, tc_out_status(NULL, 0, g->json, time(NULL)));
-			return exit_code(TC_ERR_NOTUP);
-		}
-		if (err->kind == TC_ERR_RUNTIME && errno == ENOENT) {
-			out_print(g, tc_out_status(NULL, 0, g->json, time(NULL)));
-			return 0;
-		}
-		return -1;
+		if (err->kind != TC_ERR_RUNTIME || errno != ENOENT)
+			return -1;
+		/* No state dir yet: no tunnels. */
+		for (i = 0; i < (size_t)argc; i++)
+			unknown(argv[i]);
+		out_print(g, tc_out_status(NULL, 0, g->json, time(NULL)));
+		return argc > 0 ? exit_code(TC_ERR_NOTUP) : 0;
 	}
 	c.lockfd = tc_lock(c.statefd, 0, NULL);
-	if (named) {
-		n = (size_t)(argc - optind);
-		names = calloc(n, sizeof(*names));
-		for (i = 0; names && i < n; i++)
-			snprintf(names[i], sizeof(names[i]), "%s", argv[optind + (int)i]);
+	if (argc > 0) {
+		n = (size_t)argc;
+		names = xcalloc(n, sizeof(*names));
+		for (i = 0; i < n; i++)
+			snprintf(names[i], sizeof(names[i]), "%s", argv[i]);
 	} else if (tc_tunnel_list(&c, &names, &n, err) < 0) {
 		tc_ctx_close(&c);
 		return -1;
 	}
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!names || !v) {
-		free(names);
-		free(v);
-		tc_ctx_close(&c);
-		return tc_err_set(err, TC_ERR_RUNTIME, "out of memory");
-	}
+	v = xcalloc(n, sizeof(*v));
 	for (i = 0; i < n; i++) {
 		if (tc_tunnel_view(&c, names[i], &v[nv], NULL) < 0) {
-			if (named) {
-				fprintf(stderr, "tunnelctl: status: %s: unknown tunnel\n", names[i]);
+			if (argc > 0) {
+				unknown(names[i]);
 				notup = 1;
 			}
 			continue;
@@ -100,5 +93,5 @@ cmd_status(struct g *g, int argc, char **argv, struct tc_err *err)
 	free(v);
 	free(names);
 	tc_ctx_close(&c);
-	return named && notup ? exit_code(TC_ERR_NOTUP) : 0;
+	return argc > 0 && notup ? exit_code(TC_ERR_NOTUP) : 0;
 }

@@ -10,19 +10,14 @@
 #include "tools.h"
 
 int
-cmd_version(struct g *g, int argc, char **argv, struct tc_err *err)
+cmd_version(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 {
 	const char *keys[] = { "tunnelctl", "libcurl", "json-c", "nftables", "autossh", "ssh" };
 	const char *vals[6];
 	char autossh[128], ssh[128];
-	int r;
 
-	if ((r = opt_globals_only(g, "version", argc, argv, err)) != 0)
-		return r < 0 ? -1 : 0;
-	if (optind < argc)
-		return tc_err_set(err, TC_ERR_USAGE, "version: unexpected argument '%.40s'", argv[optind]);
-	if (globals_done(g, err) < 0)
-		return -1;
+	if (argc > 0)
+		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.40s'", argv[0]);
 	vals[0] = PACKAGE_VERSION;
 	vals[1] = tc_fetch_version();
 	vals[2] = tc_json_version();

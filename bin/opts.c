@@ -1,14 +1,188 @@
-/* opts.c: global and source options, tool paths, and exit codes. */
+/* opts.c: one table of every option, one getopt loop for every command,
+ * and what commands share after it (settings, source, tools, exit codes). */
 #include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "num.h"
 #include "opts.h"
 #include "state.h"
 #include "tools.h"
+
+#define WAIT_MAX_S 86400	/* --wait: a day; longer is a typo */
+#define NO_SLOT ((size_t)-1)
+
+/* getopt_long's return value for each long option (short ones use their letter). */
+enum {
+	ID_STATE_DIR = 1000, ID_SETTINGS, ID_JSON, ID_WAIT,
+	ID_SERVER, ID_REMOTE_PORT, ID_REMOTE_BIND, ID_TARGET, ID_VIA, ID_LOCAL_PORT,
+	ID_KEY, ID_HOST_KEY, ID_TIMEOUT, ID_KEEPALIVE, ID_RUN_AS,
+	ID_SOURCE, ID_ID, ID_SORACOM, ID_CACERT, ID_INTERFACE,
+	ID_SPLAY, ID_ALL,
+};
+
+struct optdef {
+	const char *name;
+	int has_arg;
+	int id;
+	unsigned group;
+	size_t slot;		/* offsetof(struct opts, X) of a string value, or NO_SLOT */
+	int *(*counter)(struct opts *);	/* which "given" count it adds to, or NULL */
+};
+
+static int *tunnel_flag(struct opts *o) { return &o->tunnel_flags; }
+static int *source_flag(struct opts *o) { return &o->source_flags; }
+
+#define STR(field) offsetof(struct opts, field)
+static const struct optdef table[] = {
+	{ "state-dir", required_argument, ID_STATE_DIR, OG_GLOBAL, NO_SLOT, NULL },
+	{ "settings", required_argument, ID_SETTINGS, OG_GLOBAL, NO_SLOT, NULL },
+	{ "json", no_argument, ID_JSON, OG_GLOBAL, NO_SLOT, NULL },
+	{ "wait", required_argument, ID_WAIT, OG_GLOBAL, NO_SLOT, NULL },
+	{ "verbose", no_argument, 'v', OG_GLOBAL, NO_SLOT, NULL },
+	{ "quiet", no_argument, 'q', OG_GLOBAL, NO_SLOT, NULL },
+	{ "help", no_argument, 'h', OG_GLOBAL, NO_SLOT, NULL },
+	{ "version", no_argument, 'V', OG_VERSION, NO_SLOT, NULL },
+	{ "server", required_argument, ID_SERVER, OG_TUNNEL, STR(server), tunnel_flag },
+	{ "remote-port", required_argument, ID_REMOTE_PORT, OG_TUNNEL, STR(remote_port), tunnel_flag },
+	{ "remote-bind", required_argument, ID_REMOTE_BIND, OG_TUNNEL, STR(remote_bind), tunnel_flag },
+	{ "target", required_argument, ID_TARGET, OG_TUNNEL, STR(target), tunnel_flag },
+	{ "via", required_argument, ID_VIA, OG_TUNNEL, STR(via), tunnel_flag },
+	{ "local-port", required_argument, ID_LOCAL_PORT, OG_TUNNEL, STR(local_port), tunnel_flag },
+	{ "key", required_argument, ID_KEY, OG_TUNNEL, STR(key), tunnel_flag },
+	{ "host-key", required_argument, ID_HOST_KEY, OG_TUNNEL, STR(host_key), tunnel_flag },
+	{ "timeout", required_argument, ID_TIMEOUT, OG_TUNNEL, STR(timeout), tunnel_flag },
+	{ "keepalive", required_argument, ID_KEEPALIVE, OG_TUNNEL, STR(keepalive), tunnel_flag },
+	{ "run-as", required_argument, ID_RUN_AS, OG_TUNNEL, STR(run_as), NULL },
+	{ "source", required_argument, ID_SOURCE, OG_SOURCE, STR(source), source_flag },
+	{ "id", required_argument, ID_ID, OG_SOURCE, STR(id), source_flag },
+	{ "soracom", optional_argument, ID_SORACOM, OG_SOURCE, STR(soracom), source_flag },
+	{ "cacert", required_argument, ID_CACERT, OG_SOURCE, STR(cacert), NULL },
+	{ "interface", required_argument, ID_INTERFACE, OG_SOURCE, STR(interface), NULL },
+	{ "splay", required_argument, ID_SPLAY, OG_SPLAY, STR(splay), NULL },
+	{ "all", no_argument, ID_ALL, OG_ALL, NO_SLOT, NULL },
+};
+#undef STR
+#define NDEFS (sizeof(table) / sizeof(table[0]))
+
+static const struct optdef *
+def_of(int id)
+{
+	size_t i;
+
+	for (i = 0; i < NDEFS; i++)
+		if (table[i].id == id)
+			return &table[i];
+	return NULL;
+}
+
+/* getopt_long's view of the table, built once. */
+static const struct option *
+longopts(void)
+{
+	static struct option lo[NDEFS + 1];
+	size_t i;
+
+	if (lo[0].name == NULL)
+		for (i = 0; i < NDEFS; i++)
+			lo[i] = (struct option){ table[i].name, table[i].has_arg, NULL, table[i].id };
+	return lo;
+}
+
+static int
+global_value(struct g *g, const struct optdef *d, const char *arg, struct tc_err *err)
+{
+	unsigned long long v;
+
+	switch (d->id) {
+	case ID_STATE_DIR:
+		if (arg[0] != '/')
+			return tc_err_set(err, TC_ERR_USAGE, "--state-dir: '%.64s' is not an absolute path", arg);
+		g->state_dir = arg;
+		break;
+	case ID_SETTINGS:
+		g->settings_path = arg;
+		g->settings_explicit = 1;
+		break;
+	case ID_JSON:
+		g->json = 1;
+		break;
+	case ID_WAIT:
+		if (tc_parse_uint(arg, WAIT_MAX_S, &v) < 0)
+			return tc_err_set(err, TC_ERR_USAGE, "--wait: '%.32s' is not a number of seconds (0-%d)",
+					  arg, WAIT_MAX_S);
+		g->wait_s = (int)v;
+		break;
+	case 'v':
+		g->verbose++;
+		tc_log_set_verbosity(g->verbose);
+		break;
+	case 'q':
+		g->quiet = 1;
+		tc_log_set_verbosity(-1);
+		break;
+	}
+	return 0;
+}
+
+int
+opt_parse(struct g *g, const char *cmd, unsigned accepts, int argc, char **argv,
+	  struct opts *o, int *first, struct tc_err *err)
+{
+	const struct option *lo = longopts();
+	const char *shortopts = cmd ? ":vqh" : "+:vqhV";
+	int c, r = OPT_OK;
+
+	opterr = 0;
+	optind = 0;	/* glibc: full reinitialisation, also of its permutation state */
+	for (;;) {
+		const struct optdef *d;
+
+		c = getopt_long(argc, argv, shortopts, lo, NULL);
+		if (c == -1)
+			break;
+		if (c == '?')
+			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%.40s' (see tunnelctl help%s%s)",
+					  argv[optind - 1], cmd ? " " : "", cmd ? cmd : "");
+		d = def_of(c == ':' ? optopt : c);
+		if (d == NULL)
+			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%.40s'", argv[optind - 1]);
+		if (!(d->group & accepts))
+			return tc_err_set(err, TC_ERR_USAGE, "--%s: not an option of %s (see tunnelctl help%s%s)",
+					  d->name, cmd ? cmd : "tunnelctl before the command",
+					  cmd ? " " : "", cmd ? cmd : "");
+		if (c == ':')
+			return tc_err_set(err, TC_ERR_USAGE, "--%s: needs a value", d->name);
+		if (c == 'h') {
+			r = OPT_HELP;
+			continue;
+		}
+		if (c == 'V') {
+			r = OPT_VERSION;
+			break;
+		}
+		if (d->group == OG_GLOBAL) {
+			if (global_value(g, d, optarg, err) < 0)
+				return -1;
+			continue;
+		}
+		if (d->id == ID_ALL)
+			o->all = 1;
+		else if (d->id == ID_SORACOM)
+			o->soracom = optarg ? optarg : TC_SORACOM_DEFAULT;
+		else if (d->slot != NO_SLOT)
+			*(const char **)((char *)o + d->slot) = optarg;
+		if (d->counter)
+			(*d->counter(o))++;
+	}
+	*first = optind;
+	return r;
+}
 
 int
 exit_code(enum tc_errkind k)
@@ -26,81 +200,15 @@ exit_code(enum tc_errkind k)
 	return 1;
 }
 
-static int
-parse_uint(const char *s, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
-opt_global(struct g *g, int c, const char *arg, struct tc_err *err)
+check_name(const char *name, struct tc_err *err)
 {
-	long v;
+	char e[TC_ECHO_MAX + 4];
 
-	switch (c) {
-	case OPT_STATE_DIR:
-		if (!arg[0] || arg[0] != '/')
-			return tc_err_set(err, TC_ERR_USAGE, "--state-dir: '%s' is not an absolute path", arg);
-		g->state_dir = arg;
-		return 1;
-	case OPT_SETTINGS:
-		g->settings_path = arg;
-		g->settings_explicit = 1;
-		return 1;
-	case OPT_JSON:
-		g->json = 1;
-		return 1;
-	case OPT_WAIT:
-		if (parse_uint(arg, 86400, &v) < 0)
-			return tc_err_set(err, TC_ERR_USAGE, "--wait: '%s' is not a number of seconds", arg);
-		g->wait_s = (int)v;
-		return 1;
-	case 'v':
-		g->verbose++;
-		tc_log_set_verbosity(g->verbose);
-		return 1;
-	case 'q':
-		g->quiet = 1;
-		tc_log_set_verbosity(-1);
-		return 1;
-	}
-	return 0;
-}
-
-int
-opt_source(struct source_opts *so, int c, const char *arg)
-{
-	switch (c) {
-	case OPT_SOURCE:
-		so->url = arg;
-		so->given = 1;
-		return 1;
-	case OPT_ID:
-		so->id = arg;
-		so->given = 1;
-		return 1;
-	case OPT_SORACOM:
-		so->soracom = arg ? arg : TC_SORACOM_DEFAULT;
-		so->given = 1;
-		return 1;
-	case OPT_CACERT:
-		so->cacert = arg;
-		return 1;
-	case OPT_INTERFACE:
-		so->interface = arg;
-		return 1;
-	}
-	return 0;
+	if (tc_valid_name(name))
+		return 0;
+	return tc_err_set(err, TC_ERR_USAGE, "NAME: '%s' is not a tunnel name ([a-z0-9][a-z0-9_-]{0,31})",
+			  tc_echo(name, e));
 }
 
 static const char *
@@ -110,24 +218,24 @@ setting(const char *v)
 }
 
 int
-source_resolve(struct g *g, struct source_opts *so, struct tc_source *src, struct tc_err *err)
+source_resolve(const struct g *g, const struct opts *o, struct tc_source *src, struct tc_err *err)
 {
 	char echo[TC_ECHO_MAX + 4];
 
 	memset(src, 0, sizeof(*src));
-	src->cacert = so->cacert ? so->cacert : setting(g->set.cacert);
-	src->interface = so->interface ? so->interface : setting(g->set.interface);
+	src->cacert = o->cacert ? o->cacert : setting(g->set.cacert);
+	src->interface = o->interface ? o->interface : setting(g->set.interface);
 	if (src->interface && !tc_valid_ifname(src->interface)) {
-		if (so->interface)
+		if (o->interface)
 			return tc_err_set(err, TC_ERR_USAGE, "--interface: '%s' is not a network interface name",
 					  tc_echo(src->interface, echo));
 		return tc_err_set(err, TC_ERR_USAGE, "interface = '%s' in %s: not a network interface name",
 				  tc_echo(src->interface, echo), g->settings_path);
 	}
-	if (so->given) {
-		src->url = so->url;
-		src->id = so->id;
-		src->soracom = so->soracom;
+	if (o->source_flags) {
+		src->url = o->source;
+		src->id = o->id;
+		src->soracom = o->soracom;
 	} else {
 		const char *s = setting(g->set.soracom);
 
@@ -150,7 +258,7 @@ source_resolve(struct g *g, struct source_opts *so, struct tc_source *src, struc
 }
 
 int
-ctx_tools(struct g *g, struct tc_ctx *c, const char *run_as, struct tc_err *err)
+ctx_tools(const struct g *g, struct tc_ctx *c, const char *run_as, struct tc_err *err)
 {
 	const char *a = setting(g->set.autossh);
 
@@ -187,27 +295,5 @@ globals_done(struct g *g, struct tc_err *err)
 		g->state_dir = TC_STATE_DIR_DEFAULT;
 	if (g->state_dir[0] != '/')
 		return tc_err_set(err, TC_ERR_USAGE, "state dir '%s' is not an absolute path", g->state_dir);
-	return 0;
-}
-
-int
-opt_globals_only(struct g *g, const char *cmd, int argc, char **argv, struct tc_err *err)
-{
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
-	int ch, r;
-
-	while ((ch = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((r = opt_global(g, ch, optarg, err)) < 0)
-			return -1;
-		if (r)
-			continue;
-		if (ch == 'h') {
-			usage_for(cmd);
-			return 1;
-		}
-		if (ch == ':')
-			return tc_err_set(err, TC_ERR_USAGE, "%s: needs a value", argv[optind - 1]);
-		return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s'", argv[optind - 1]);
-	}
 	return 0;
 }

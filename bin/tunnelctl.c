@@ -1,117 +1,115 @@
-/* tunnelctl.c: main(): global options, the command table, exit codes. */
-#include <errno.h>
+/* tunnelctl.c: main() and the command table, which drives both dispatch and
+ * the usage text, so the two cannot drift apart. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
 #include "opts.h"
-#include "state.h"
-#include "supervise.h"
+#include "tools.h"
 
-static const struct cmd {
+#define MUTATING 0x1u		/* must finish even if the caller's session vanishes */
+#define NO_SETTINGS 0x2u	/* runs without reading the settings file */
+
+struct cmd {
 	const char *name;
 	cmd_fn fn;
-	int mutating;		/* must finish even if the caller's session vanishes */
-} cmds[] = {
-	{ "start", cmd_start, 1 },
-	{ "stop", cmd_stop, 1 },
-	{ "restart", cmd_restart, 1 },
-	{ "status", cmd_status, 0 },
-	{ "sync", cmd_sync, 1 },
-	{ "version", cmd_version, 0 },
-	{ "help", cmd_help, 0 },
+	unsigned accepts;	/* option groups (opts.h) */
+	unsigned flags;
+	const char *synopsis;
+	const char *summary;
 };
 
-void
-out_print(const struct g *g, char *text)
-{
-	if (!text) {
-		tc_log(TC_LOG_ERR, "out of memory");
-		return;
-	}
-	if (!g->quiet && text[0]) {
-		fputs(text, stdout);
-		if (text[strlen(text) - 1] != '\n')
-			fputc('\n', stdout);
-		fflush(stdout);
-	}
-	free(text);
-}
+static int cmd_help(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 
-static const char usage_text[] =
-	"usage: tunnelctl [GLOBAL OPTIONS] COMMAND [ARGS]\n"
-	"\n"
-	"  start NAME [TUNNEL OPTIONS]   start one tunnel (from flags, or NAME from --source)\n"
-	"  stop  [NAME...] [--all]       stop tunnels; idempotent (an unknown NAME exits 0)\n"
-	"  restart NAME                  stop then start with the same spec\n"
-	"  status [NAME...] [--json]     report tunnels; exit 3 if a named one is not up\n"
-	"  sync  [SOURCE OPTIONS]        converge running tunnels to the fetched config\n"
-	"  version                       print version and the libraries' versions\n"
-	"  help [COMMAND]\n"
-	"\n"
-	"global options: --state-dir DIR, --settings FILE, --wait SECONDS, -v, -q, --json, -h, -V\n"
-	"tunnel options: --server [USER@]HOST[:PORT] --remote-port PORT [--remote-bind ADDR]\n"
-	"                --target HOST:PORT [--via direct|dnat --local-port PORT] --key FILE\n"
-	"                [--host-key 'TYPE BASE64'] [--timeout DURATION] [--keepalive S[,C]]\n"
-	"                [--run-as USER]\n"
-	"source options: --source URL --id ID | --soracom[=BASE]  [--splay SECONDS] [--cacert FILE]\n"
-	"                [--interface IFACE]\n"
-	"\n"
-	"See tunnelctl(8).\n";
+static const struct cmd cmds[] = {
+	{ "start", cmd_start, OG_GLOBAL | OG_TUNNEL | OG_SOURCE, MUTATING,
+	  "start NAME [TUNNEL OPTIONS]", "start one tunnel (from flags, or NAME from --source)" },
+	{ "stop", cmd_stop, OG_GLOBAL | OG_ALL, MUTATING,
+	  "stop  [NAME...] [--all]", "stop tunnels; idempotent (an unknown NAME exits 0)" },
+	{ "restart", cmd_restart, OG_GLOBAL, MUTATING,
+	  "restart NAME", "stop then start with the same spec" },
+	{ "status", cmd_status, OG_GLOBAL, 0,
+	  "status [NAME...] [--json]", "report tunnels; exit 3 if a named one is not up" },
+	{ "sync", cmd_sync, OG_GLOBAL | OG_SOURCE | OG_SPLAY, MUTATING,
+	  "sync  [SOURCE OPTIONS]", "converge running tunnels to the fetched config" },
+	{ "version", cmd_version, OG_GLOBAL, 0,
+	  "version", "print version and the libraries' versions" },
+	{ "help", cmd_help, OG_GLOBAL, NO_SETTINGS,
+	  "help [COMMAND]", "this text, or one command's" },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-void
-usage_for(const char *cmd)
-{
-	(void)cmd;
-	fputs(usage_text, stdout);
-}
-
-int
-cmd_help(struct g *g, int argc, char **argv, struct tc_err *err)
-{
-	usage_for(argc > 1 ? argv[1] : NULL);
-	return 0;
-}
+static const struct {
+	unsigned group;
+	const char *text;
+} option_help[] = {
+	{ OG_GLOBAL, "global options: --state-dir DIR, --settings FILE, --wait SECONDS, -v, -q, --json, -h, -V\n" },
+	{ OG_TUNNEL, "tunnel options: --server [USER@]HOST[:PORT] --remote-port PORT [--remote-bind ADDR]\n"
+		     "                --target HOST:PORT [--via direct|dnat --local-port PORT] --key FILE\n"
+		     "                [--host-key 'TYPE BASE64'] [--timeout DURATION] [--keepalive S[,C]]\n"
+		     "                [--run-as USER]\n" },
+	{ OG_SOURCE, "source options: --source URL --id ID | --soracom[=BASE]  [--cacert FILE]\n"
+		     "                [--interface IFACE]\n" },
+	{ OG_SPLAY, "sync options:   --splay SECONDS\n" },
+	{ OG_ALL, "stop options:   --all\n" },
+};
 
 static const struct cmd *
 find_cmd(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < NCMDS; i++)
 		if (strcmp(cmds[i].name, name) == 0)
 			return &cmds[i];
 	return NULL;
 }
 
-/* The supervisor program: beside this binary (a build tree), else where
- * `make install` puts it. */
 static void
-supervisor_exe(struct g *g)
+command_line(const struct cmd *c)
 {
-	ssize_t n = readlink("/proc/self/exe", g->supervisor, sizeof(g->supervisor) - 1);
-	char *slash;
-	int r;
+	printf("  %-30s%s\n", c->synopsis, c->summary);
+}
 
-	g->supervisor[n > 0 ? n : 0] = '\0';
-	slash = strrchr(g->supervisor, '/');
-	if (slash) {
-		size_t room = sizeof(g->supervisor) - (size_t)(slash + 1 - g->supervisor);
+/* The usage, or one command's (its line and the options it takes). */
+static void
+usage(const struct cmd *only)
+{
+	unsigned groups = only ? only->accepts : ~0u;
+	size_t i;
 
-		r = snprintf(slash + 1, room, "tunnelctl-supervise");
-		if (r > 0 && (size_t)r < room && access(g->supervisor, X_OK) == 0)
-			return;
-	}
-	snprintf(g->supervisor, sizeof(g->supervisor), "%s/tunnelctl-supervise", TC_PKGLIBEXECDIR);
+	printf("usage: tunnelctl [GLOBAL OPTIONS] %s\n\n", only ? only->synopsis : "COMMAND [ARGS]");
+	for (i = 0; i < NCMDS; i++)
+		if (!only || &cmds[i] == only)
+			command_line(&cmds[i]);
+	putchar('\n');
+	for (i = 0; i < sizeof(option_help) / sizeof(option_help[0]); i++)
+		if (option_help[i].group & groups)
+			fputs(option_help[i].text, stdout);
+	puts("\nSee tunnelctl(8).");
 }
 
 static int
-fail(struct g *g, const char *cmd, const struct tc_err *err)
+cmd_help(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
+{
+	const struct cmd *c = NULL;
+	char e[TC_ECHO_MAX + 4];
+
+	if (argc > 1)
+		return tc_err_set(err, TC_ERR_USAGE, "name one command at most");
+	if (argc == 1 && (c = find_cmd(argv[0])) == NULL)
+		return tc_err_set(err, TC_ERR_USAGE, "unknown command '%s' (see tunnelctl help)",
+				  tc_echo(argv[0], e));
+	usage(c);
+	return 0;
+}
+
+static int
+fail(const char *cmd, const struct tc_err *err)
 {
 	if (cmd)
 		tc_log(TC_LOG_ERR, "%s: %s", cmd, err->msg);
@@ -120,75 +118,97 @@ fail(struct g *g, const char *cmd, const struct tc_err *err)
 	return exit_code(err->kind);
 }
 
-int
-main(int argc, char **argv)
+/* With 0-2 closed by the caller, the next open() would take them and a
+ * printf would land in a state file. */
+static void
+std_fds(void)
 {
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
-	struct tc_err err = { TC_OK, "" };
-	const struct cmd *cmd;
-	struct g g;
-	int c, r;
-
-	/* With 0-2 closed by the caller, the next open() would take them and a
-	 * printf would land in a state file. */
 	for (;;) {
 		int fd = open("/dev/null", O_RDWR);
 
 		if (fd < 0 || fd > 2) {
 			if (fd > 2)
 				close(fd);
-			break;
+			return;
 		}
 	}
-	tc_no_core();
-	memset(&g, 0, sizeof(g));
-	g.wait_s = TC_LOCK_WAIT_DEFAULT;
-	g.settings_path = TC_SETTINGS_DEFAULT;
-	tc_log_open("tunnelctl", 0);
-	supervisor_exe(&g);
+}
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage_for(NULL);
-			return 0;
-		}
-		if (c == 'V') {
-			char *v[] = { "version", NULL };
+/* Run command c on argv[0..argc) (argv[0] is its word). */
+static int
+run(struct g *g, const struct cmd *c, int argc, char **argv)
+{
+	struct tc_err err = { TC_OK, "" };
+	struct opts o;
+	int first, r;
 
-			optind = 0;
-			return cmd_version(&g, 1, v, &err) < 0 ? fail(&g, "version", &err) : 0;
-		}
-		r = opt_global(&g, c, optarg, &err);
-		if (r < 0)
-			return fail(&g, NULL, &err);
-		if (r == 0) {
-			tc_err_set(&err, TC_ERR_USAGE, "unknown option '%s' (see tunnelctl help)",
-				   argv[optind - 1]);
-			return fail(&g, NULL, &err);
-		}
+	memset(&o, 0, sizeof(o));
+	r = opt_parse(g, c->name, c->accepts, argc, argv, &o, &first, &err);
+	if (r < 0)
+		return fail(c->name, &err);
+	if (r == OPT_HELP) {
+		usage(c);
+		return 0;
 	}
-	if (optind >= argc) {
-		tc_err_set(&err, TC_ERR_USAGE, "no command given (see tunnelctl help)");
-		return fail(&g, NULL, &err);
-	}
-	cmd = find_cmd(argv[optind]);
-	if (!cmd) {
-		tc_err_set(&err, TC_ERR_USAGE, "unknown command '%.32s' (see tunnelctl help)", argv[optind]);
-		return fail(&g, NULL, &err);
-	}
-	if (cmd->mutating) {
+	if (!(c->flags & NO_SETTINGS) && globals_done(g, &err) < 0)
+		return fail(c->name, &err);
+	if (c->flags & MUTATING) {
 		/* ansible may restart the very tunnel it runs over: losing the
 		 * terminal or stdout must not stop the work half way. */
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGPIPE, SIG_IGN);
 	}
-	argc -= optind;
-	argv += optind;
-	optind = 0;	/* glibc: full reinitialisation for the command's own parse */
-	r = cmd->fn(&g, argc, argv, &err);
+	r = c->fn(g, &o, argc - first, argv + first, &err);
 	if (r < 0)
-		return fail(&g, cmd->name, &err);
+		r = fail(c->name, &err);
+	/* Every line printed must have reached stdout: a script saving `status
+	 * --json` to a full disk must not get success and an empty file. */
+	if (out_failed()) {
+		tc_log(TC_LOG_ERR, "%s: stdout: %s", c->name, strerror(out_failed()));
+		if (r == 0)
+			r = exit_code(TC_ERR_RUNTIME);
+	}
 	return r;
 }
 
+int
+main(int argc, char **argv)
+{
+	struct tc_err err = { TC_OK, "" };
+	const struct cmd *c;
+	struct opts o;
+	struct g g;
+	char e[TC_ECHO_MAX + 4];
+	int first, r;
+
+	std_fds();
+	tc_no_core();
+	memset(&g, 0, sizeof(g));
+	g.wait_s = TC_LOCK_WAIT_DEFAULT;
+	g.settings_path = TC_SETTINGS_DEFAULT;
+	tc_log_open("tunnelctl", 0);
+	tc_helper_path("tunnelctl-supervise", TC_PKGLIBEXECDIR, g.supervisor, sizeof(g.supervisor));
+
+	memset(&o, 0, sizeof(o));
+	r = opt_parse(&g, NULL, OG_GLOBAL | OG_VERSION, argc, argv, &o, &first, &err);
+	if (r < 0)
+		return fail(NULL, &err);
+	if (r == OPT_HELP) {
+		usage(NULL);
+		return 0;
+	}
+	/* -V is the command word `version`: what follows is its arguments. */
+	if (r == OPT_VERSION)
+		return run(&g, find_cmd("version"), argc - first + 1, argv + first - 1);
+	if (first >= argc) {
+		tc_err_set(&err, TC_ERR_USAGE, "no command given (see tunnelctl help)");
+		return fail(NULL, &err);
+	}
+	c = find_cmd(argv[first]);
+	if (c == NULL) {
+		tc_err_set(&err, TC_ERR_USAGE, "unknown command '%s' (see tunnelctl help)",
+			   tc_echo(argv[first], e));
+		return fail(NULL, &err);
+	}
+	return run(&g, c, argc - first, argv + first);
+}

@@ -7,12 +7,12 @@
 #include <json-c/json.h>
 
 #include "out.h"
+#include "xalloc.h"
 
-/* A growable string; all output is small, so failures return NULL. */
+/* A growable string (output is small; out of memory ends the process). */
 struct sb {
 	char *s;
 	size_t len, cap;
-	int oom;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -21,56 +21,60 @@ sb_printf(struct sb *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (b->oom)
-		return;
 	for (;;) {
 		size_t room = b->cap - b->len;
 
 		va_start(ap, fmt);
 		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
 		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
+		if (n < 0)
+			return;		/* an encoding error: nothing is added */
 		if (b->s && (size_t)n < room) {
 			b->len += (size_t)n;
 			return;
 		}
-		size_t ncap = (b->cap ? b->cap * 2 : 256) + (size_t)n;
-		char *p = realloc(b->s, ncap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = ncap;
+		b->cap = (b->cap ? b->cap * 2 : 256) + (size_t)n;
+		b->s = xrealloc(b->s, b->cap);
 	}
 }
 
 static char *
 sb_done(struct sb *b)
 {
-	if (b->oom) {
-		free(b->s);
-		return NULL;
-	}
-	if (!b->s)
-		return strdup("");
-	return b->s;
+	return b->s ? b->s : xstrdup("");
+}
+
+static json_object *
+jstr(const char *s)
+{
+	return XCHECK(json_object_new_string(s));
+}
+
+static json_object *
+jint(int64_t v)
+{
+	return XCHECK(json_object_new_int64(v));
+}
+
+static json_object *
+jobj(void)
+{
+	return XCHECK(json_object_new_object());
+}
+
+static json_object *
+jarr(void)
+{
+	return XCHECK(json_object_new_array());
 }
 
 static char *
 json_done(json_object *o)
 {
-	char *s;
+	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
 
-	if (!o)
-		return NULL;
-	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
-	if (!s)
-		return NULL;
 	return s;
 }
 
@@ -117,37 +121,37 @@ static json_object *
 status_obj(const struct tc_view *v, time_t now)
 {
 	const struct tc_spec *s = &v->rec.spec;
-	json_object *o = json_object_new_object();
+	json_object *o = jobj();
 	char buf[TC_HOST_MAX + TC_USER_MAX + 16];
 	const char *le = last_error(v);
 
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "state", json_object_new_string(state_of(v)));
-	json_object_object_add(o, "pid", v->alive ? json_object_new_int64(v->run.pid) : NULL);
-	json_object_object_add(o, "origin", json_object_new_string(v->rec.origin_sync ? "sync" : "start"));
+	json_object_object_add(o, "name", jstr(s->name));
+	json_object_object_add(o, "state", jstr(state_of(v)));
+	json_object_object_add(o, "pid", v->alive ? jint(v->run.pid) : NULL);
+	json_object_object_add(o, "origin", jstr(v->rec.origin_sync ? "sync" : "start"));
 	rfc3339(v->run.started_at, buf, sizeof(buf));
-	json_object_object_add(o, "started_at", v->run.started_at ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "started_at", v->run.started_at ? jstr(buf) : NULL);
 	rfc3339(v->run.expires_at, buf, sizeof(buf));
-	json_object_object_add(o, "expires_at", v->run.expires_at ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "expires_at", v->run.expires_at ? jstr(buf) : NULL);
 	json_object_object_add(o, "remaining_s", v->run.expires_at ?
-			       json_object_new_int64(v->run.expires_at > now ? v->run.expires_at - now : 0) : NULL);
+			       jint(v->run.expires_at > now ? v->run.expires_at - now : 0) : NULL);
 	hostport(s->host, s->port, buf, sizeof(buf));
 	if (s->user[0]) {
 		char full[sizeof(buf) + TC_USER_MAX + 2];
 
 		snprintf(full, sizeof(full), "%s@%s", s->user, buf);
-		json_object_object_add(o, "server", json_object_new_string(full));
+		json_object_object_add(o, "server", jstr(full));
 	} else {
-		json_object_object_add(o, "server", json_object_new_string(buf));
+		json_object_object_add(o, "server", jstr(buf));
 	}
-	json_object_object_add(o, "remote_bind", json_object_new_string(s->remote_bind));
-	json_object_object_add(o, "remote_port", json_object_new_int64(remote_port(v)));
+	json_object_object_add(o, "remote_bind", jstr(s->remote_bind));
+	json_object_object_add(o, "remote_port", jint(remote_port(v)));
 	hostport(s->target_host, s->target_port, buf, sizeof(buf));
-	json_object_object_add(o, "target", json_object_new_string(buf));
-	json_object_object_add(o, "via", json_object_new_string(s->via == TC_VIA_DNAT ? "dnat" : "direct"));
-	json_object_object_add(o, "local_port", s->via == TC_VIA_DNAT ? json_object_new_int64(s->local_port) : NULL);
-	json_object_object_add(o, "restarts", json_object_new_int64(v->run.restarts));
-	json_object_object_add(o, "last_error", le ? json_object_new_string(le) : NULL);
+	json_object_object_add(o, "target", jstr(buf));
+	json_object_object_add(o, "via", jstr(s->via == TC_VIA_DNAT ? "dnat" : "direct"));
+	json_object_object_add(o, "local_port", s->via == TC_VIA_DNAT ? jint(s->local_port) : NULL);
+	json_object_object_add(o, "restarts", jint(v->run.restarts));
+	json_object_object_add(o, "last_error", le ? jstr(le) : NULL);
 	return o;
 }
 
@@ -155,18 +159,22 @@ char *
 tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 {
 	struct sb b = { 0 };
-	size_t i;
+	size_t i, w = 16;
 
 	if (json) {
-		json_object *o = json_object_new_object(), *arr = json_object_new_array();
+		json_object *o = jobj(), *arr = jarr();
 
 		for (i = 0; i < n; i++)
 			json_object_array_add(arr, status_obj(&v[i], now));
 		json_object_object_add(o, "tunnels", arr);
 		return json_done(o);
 	}
-	sb_printf(&b, "%-16s %-9s %-7s %-6s %-28s %-30s %-6s %-9s %s\n", "NAME", "STATE", "PID", "ORIGIN",
-		  "SERVER", "TARGET", "RPORT", "REMAINING", "LAST ERROR");
+	/* As wide as the longest name (up to 32), so no row shifts. */
+	for (i = 0; i < n; i++)
+		if (strlen(v[i].rec.spec.name) > w)
+			w = strlen(v[i].rec.spec.name);
+	sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6s %-9s %s\n", (int)w, "NAME", "STATE", "PID",
+		  "ORIGIN", "SERVER", "TARGET", "RPORT", "REMAINING", "LAST ERROR");
 	for (i = 0; i < n; i++) {
 		const struct tc_spec *s = &v[i].rec.spec;
 		char server[TC_HOST_MAX + TC_USER_MAX + 16], target[TC_HOST_MAX + 32], hp[TC_HOST_MAX + 16];
@@ -185,7 +193,7 @@ tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 		if (v[i].run.expires_at)
 			snprintf(rem, sizeof(rem), "%llds",
 				 (long long)(v[i].run.expires_at > now ? v[i].run.expires_at - now : 0));
-		sb_printf(&b, "%-16s %-9s %-7s %-6s %-28s %-30s %-6u %-9s %s\n", s->name, state_of(&v[i]), pid,
+		sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6u %-9s %s\n", (int)w, s->name, state_of(&v[i]), pid,
 			  v[i].rec.origin_sync ? "sync" : "start", server, target, remote_port(&v[i]), rem,
 			  le ? le : "-");
 	}
@@ -200,14 +208,14 @@ tc_out_sync(const struct tc_action *a, const int *ok, size_t n, int json)
 	size_t i, w;
 
 	if (json) {
-		json_object *o = json_object_new_object();
+		json_object *o = jobj();
 
 		for (w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
-			json_object *arr = json_object_new_array();
+			json_object *arr = jarr();
 
 			for (i = 0; i < n; i++)
 				if (ok[i] && strcmp(tc_act_word(a[i].act), words[w]) == 0)
-					json_object_array_add(arr, json_object_new_string(a[i].name));
+					json_object_array_add(arr, jstr(a[i].name));
 			json_object_object_add(o, words[w], arr);
 		}
 		return json_done(o);
@@ -225,16 +233,16 @@ tc_out_results(const char (*names)[TC_NAME_MAX + 1], const char *const *words, s
 	size_t i;
 
 	if (json) {
-		json_object *o = json_object_new_object();
+		json_object *o = jobj();
 
 		for (i = 0; i < n; i++) {
 			json_object *arr;
 
 			if (!json_object_object_get_ex(o, words[i], &arr)) {
-				arr = json_object_new_array();
+				arr = jarr();
 				json_object_object_add(o, words[i], arr);
 			}
-			json_object_array_add(arr, json_object_new_string(names[i]));
+			json_object_array_add(arr, jstr(names[i]));
 		}
 		return json_done(o);
 	}
@@ -250,10 +258,10 @@ tc_out_version(const char *const *keys, const char *const *vals, size_t n, int j
 	size_t i;
 
 	if (json) {
-		json_object *o = json_object_new_object();
+		json_object *o = jobj();
 
 		for (i = 0; i < n; i++)
-			json_object_object_add(o, keys[i], vals[i] ? json_object_new_string(vals[i]) : NULL);
+			json_object_object_add(o, keys[i], vals[i] ? jstr(vals[i]) : NULL);
 		return json_done(o);
 	}
 	for (i = 0; i < n; i++)

@@ -8,6 +8,7 @@
 
 #include "record.h"
 #include "state.h"
+#include "xalloc.h"
 
 #define TC_RECORD_MAX (64 * 1024)
 
@@ -33,9 +34,7 @@ write_obj(int dirfd, const char *name, json_object *o, struct tc_err *err)
 	const char *s;
 	int r;
 
-	if (!o)
-		return tc_err_set(err, TC_ERR_RUNTIME, "%s: out of memory", name);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	s = XCHECK(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	r = tc_write_atomic(dirfd, name, s, strlen(s), 0600, (uid_t)-1, (gid_t)-1, err);
 	json_object_put(o);
 	return r;
@@ -63,13 +62,13 @@ read_obj(int dirfd, const char *name, struct tc_err *err)
 static void
 add_str(json_object *o, const char *k, const char *v)
 {
-	json_object_object_add(o, k, json_object_new_string(v));
+	json_object_object_add(o, k, XCHECK(json_object_new_string(v)));
 }
 
 static void
 add_int(json_object *o, const char *k, int64_t v)
 {
-	json_object_object_add(o, k, json_object_new_int64(v));
+	json_object_object_add(o, k, XCHECK(json_object_new_int64(v)));
 }
 
 static void
@@ -100,10 +99,8 @@ int
 tc_record_write(int dirfd, const struct tc_record *r, struct tc_err *err)
 {
 	const struct tc_spec *s = &r->spec;
-	json_object *o = json_object_new_object();
+	json_object *o = XCHECK(json_object_new_object());
 
-	if (!o)
-		return tc_err_set(err, TC_ERR_RUNTIME, "spec.json: out of memory");
 	add_str(o, "name", s->name);
 	add_str(o, "user", s->user);
 	add_str(o, "host", s->host);
@@ -170,13 +167,11 @@ tc_record_read(int dirfd, struct tc_record *r, struct tc_err *err)
 int
 tc_run_write(int dirfd, const struct tc_run *r, struct tc_err *err)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = XCHECK(json_object_new_object());
 
-	if (!o)
-		return tc_err_set(err, TC_ERR_RUNTIME, "run.json: out of memory");
 	add_str(o, "state", tc_tstate_name(r->state));
 	add_int(o, "pid", r->pid);
-	json_object_object_add(o, "starttime", json_object_new_uint64(r->starttime));
+	json_object_object_add(o, "starttime", XCHECK(json_object_new_uint64(r->starttime)));
 	add_int(o, "started_at", r->started_at);
 	add_int(o, "expires_at", r->expires_at);
 	add_int(o, "allocated_port", r->allocated_port);

@@ -60,6 +60,37 @@ fwd_host(const char *h, char *buf, size_t bufsz)
 	return (r < 0 || (size_t)r >= bufsz) ? NULL : buf;
 }
 
+/* "-oNAME=\"PATH\"" as ssh's own option parser reads it (argv_split():
+ * double quotes, backslash before '"' and '\\'), with '%' doubled since ssh
+ * expands %-tokens in file options: a state dir may hold a space, a quote
+ * or a percent sign. A control character cannot be passed: -1. */
+static int
+add_path_opt(struct tc_argv *a, const char *name, const char *path)
+{
+	char buf[3 * TC_PATH_ARG_MAX];
+	size_t o = 0, i;
+	int r;
+
+	r = snprintf(buf, sizeof(buf), "-o%s=\"", name);
+	if (r < 0 || (size_t)r >= sizeof(buf))
+		return -1;
+	o = (size_t)r;
+	for (i = 0; path[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (c < 0x20 || c == 0x7f || o + 4 >= sizeof(buf))
+			return -1;
+		if (c == '"' || c == '\\')
+			buf[o++] = '\\';
+		else if (c == '%')
+			buf[o++] = '%';
+		buf[o++] = (char)c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return tc_argv_add(a, buf);
+}
+
 int
 tc_ssh_argv(const struct tc_spec *s, const struct tc_ssh_paths *p,
 	    struct tc_argv *a, struct tc_err *err)
@@ -92,8 +123,10 @@ tc_ssh_argv(const struct tc_spec *s, const struct tc_ssh_paths *p,
 	r |= tc_argv_add(a, "-oBatchMode=yes");
 	r |= tc_argv_add(a, "-oExitOnForwardFailure=yes");
 	r |= tc_argv_add(a, "-oIdentitiesOnly=yes");
-	r |= tc_argv_addf(a, "-oIdentityFile=%s", p->key);
-	r |= tc_argv_addf(a, "-oUserKnownHostsFile=%s", p->known_hosts);
+	if (add_path_opt(a, "IdentityFile", p->key) < 0 ||
+	    add_path_opt(a, "UserKnownHostsFile", p->known_hosts) < 0)
+		return tc_err_set(err, TC_ERR_RUNTIME, "ssh argv: the state dir's path has a control "
+				  "character or is too long: ssh cannot be given it");
 	r |= tc_argv_add(a, "-oGlobalKnownHostsFile=/dev/null");
 	r |= tc_argv_addf(a, "-oStrictHostKeyChecking=%s",
 			  s->host_key[0] ? "yes" : "accept-new");

@@ -9,7 +9,8 @@
 #include "spec.h"
 
 #define TC_ARGV_MAX 64
-#define TC_ARGV_ARENA 4096
+#define TC_ARGV_ARENA 8192
+#define TC_PATH_ARG_MAX 512	/* longest file path handed to ssh (quoted: up to 3x) */
 
 struct tc_argv {
 	char *v[TC_ARGV_MAX + 1];	/* NULL-terminated */

@@ -331,6 +331,29 @@ parse_ssh(const char *msg, struct tc_sshmsg *out)
 	apply_rules(ssh_rules, sizeof(ssh_rules) / sizeof(ssh_rules[0]), msg, out);
 }
 
+/* ssh's ordinary chatter at -v: never a reason for a failure. */
+static const char *const benign[] = {
+	"Authenticated to ", "Transferred: ", "Bytes per second: ",
+	"Warning: Permanently added ", "Pseudo-terminal will not be allocated",
+};
+
+/* A line no rule knows: kept as text (flagged unknown) unless it is benign
+ * chatter, so a failing ssh never leaves last_error empty. */
+static void
+unknown_line(const char *buf, struct tc_sshmsg *out)
+{
+	size_t i;
+
+	out->text[0] = '\0';
+	if (buf[0] == '\0')
+		return;
+	for (i = 0; i < sizeof(benign) / sizeof(benign[0]); i++)
+		if (starts_with(buf, benign[i]))
+			return;
+	out->unknown = 1;
+	set_text(out, buf);
+}
+
 void
 tc_sshmsg_parse(const char *line, size_t len, struct tc_sshmsg *out)
 {
@@ -365,5 +388,5 @@ tc_sshmsg_parse(const char *line, size_t len, struct tc_sshmsg *out)
 		return;
 	parse_ssh(buf, out);
 	if (out->ev == TC_SSHEV_NONE)
-		out->text[0] = '\0';
+		unknown_line(buf, out);
 }

@@ -34,6 +34,9 @@ struct tc_sshmsg {
 				 * "remote port forwarding failed": that port */
 	unsigned count;		/* CONNECTING: autossh's start count (1 = first
 				 * attempt), so restarts = count - 1 */
+	int unknown;		/* NONE: a message of ssh's that no rule knows
+				 * (text holds it): the supervisor reports it
+				 * when ssh fails without a known reason */
 	char text[160];		/* short human reason for last_error, sanitized
 				 * (printable ASCII only), e.g. "Connection refused",
 				 * "remote port forwarding failed for listen port 8080",

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "xalloc.h"
 
 #define TC_LOCK_POLL_MS 50	/* how often a waiting command retries the lock */
 #define TC_PIDFILE_MAX 64
@@ -46,8 +47,13 @@ tc_state_open(const char *path, int create, struct tc_err *err)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		if (e == ELOOP || e == ENOTDIR)
-			return tc_err_set(err, TC_ERR_PERM, "state dir %s: not a directory (symlink?)", path);
+		struct stat lst;
+
+		if (e == ELOOP || (e == ENOTDIR && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)))
+			return tc_err_set(err, TC_ERR_PERM, "state dir %s: is a symlink (refused: it could "
+					  "point anywhere)", path);
+		if (e == ENOTDIR)
+			return tc_err_set(err, TC_ERR_USAGE, "state dir %s: not a directory", path);
 		return tc_err_set(err, e == EACCES ? TC_ERR_PERM : TC_ERR_RUNTIME,
 				  "state dir %s: %s", path, strerror(e));
 	}
@@ -78,7 +84,9 @@ tc_lock(int dirfd, int wait_s, struct tc_err *err)
 			return tc_err_set(err, TC_ERR_RUNTIME, "lock: %s", strerror(e));
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= wait_s) {
+		/* Nanoseconds too: whole seconds alone gave up after 0.67 s of a 1 s wait. */
+		if ((now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec) >=
+		    (long long)wait_s * 1000000000LL) {
 			close(fd);
 			return tc_err_set(err, TC_ERR_LOCKED,
 					  "another tunnelctl holds the lock (waited %d s)", wait_s);
@@ -163,11 +171,7 @@ tc_read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen
 		errno = EINVAL;
 		return tc_err_set(err, TC_ERR_RUNTIME, "%s: not a regular file or too large", name);
 	}
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return tc_err_set(err, TC_ERR_RUNTIME, "%s: out of memory", name);
-	}
+	buf = xmalloc(max + 1);
 	for (;;) {
 		ssize_t r = read(fd, buf + len, max - len);
 		if (r < 0 && errno == EINTR)

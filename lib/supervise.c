@@ -54,6 +54,7 @@ struct sup {
 	size_t linelen;
 	int discarding;			/* rest of an over-long line */
 	unsigned connects;		/* ssh connection attempts seen */
+	char unknown[TC_ERRTEXT_MAX];	/* ssh's last message no rule knows, "" if none */
 	int sigfd, expfd, backfd;
 	struct mnl_socket *nw;
 	unsigned backoff;
@@ -186,6 +187,7 @@ spawn_child(struct sup *s, struct tc_err *err)
 	s->linelen = 0;
 	s->discarding = 0;
 	s->waiting = 0;
+	s->unknown[0] = '\0';
 	if (!s->paths.autossh)
 		count_start(s);
 	tc_log(TC_LOG_DEBUG, "%s: started %s (pid %ld)", s->rec.spec.name, s->argv.v[0], (long)pid);
@@ -255,6 +257,21 @@ count_start(struct sup *s)
 	}
 }
 
+/* Why ssh ended when no rule said why: its last unknown message, if any
+ * (ssh printed something that explains it), else `fallback`. The unknown
+ * message is used once: a later attempt must say its own. */
+static const char *
+exit_reason(struct sup *s, const char *fallback)
+{
+	static char why[TC_ERRTEXT_MAX];
+
+	if (!s->unknown[0])
+		return fallback;
+	snprintf(why, sizeof(why), "%s", s->unknown);
+	s->unknown[0] = '\0';
+	return why;
+}
+
 static void
 on_line(struct sup *s, const char *line, size_t len)
 {
@@ -263,6 +280,8 @@ on_line(struct sup *s, const char *line, size_t len)
 	tc_sshmsg_parse(line, len, &m);
 	switch (m.ev) {
 	case TC_SSHEV_NONE:
+		if (m.unknown)
+			snprintf(s->unknown, sizeof(s->unknown), "%s", m.text);
 		break;
 	case TC_SSHEV_CONNECTING:	/* autossh's "starting ssh" */
 		count_start(s);
@@ -280,6 +299,7 @@ on_line(struct sup *s, const char *line, size_t len)
 			s->run.allocated_port = m.port;
 			s->dirty = 1;
 		}
+		s->unknown[0] = '\0';
 		if (s->run.state != TC_ST_UP) {
 			s->up_since = mono();
 			s->run.last_error[0] = '\0';
@@ -290,8 +310,11 @@ on_line(struct sup *s, const char *line, size_t len)
 		set_state(s, TC_ST_RETRYING, m.text);
 		break;
 	case TC_SSHEV_EXITED:
-		if (s->run.state == TC_ST_UP)
-			set_state(s, TC_ST_RETRYING, m.text[0] ? m.text : "connection lost");
+		/* Before "up" too: an ssh that keeps failing for a reason no rule
+		 * knows must not leave the tunnel "starting" with no error. */
+		if (s->run.state == TC_ST_UP || s->run.state == TC_ST_STARTING ||
+		    (s->run.state == TC_ST_RETRYING && !s->run.last_error[0]))
+			set_state(s, TC_ST_RETRYING, exit_reason(s, m.text[0] ? m.text : "connection lost"));
 		break;
 	case TC_SSHEV_FATAL:
 		set_state(s, TC_ST_FAILED, m.text);
@@ -373,9 +396,10 @@ on_child_exit(struct sup *s, int status)
 	}
 	if (s->run.state == TC_ST_FAILED)
 		return;
-	if (s->run.state == TC_ST_UP || s->run.state == TC_ST_STARTING)
+	if (s->run.state == TC_ST_UP || s->run.state == TC_ST_STARTING ||
+	    (s->run.state == TC_ST_RETRYING && !s->run.last_error[0]))
 		set_state(s, TC_ST_RETRYING, s->run.last_error[0] ? s->run.last_error :
-			  WIFSIGNALED(status) ? "ssh killed by a signal" : "ssh exited");
+			  exit_reason(s, WIFSIGNALED(status) ? "ssh killed by a signal" : "ssh exited"));
 	if (s->up_since && mono() - s->up_since >= TC_STABLE_S)
 		s->backoff = TC_BACKOFF_MIN_S;
 	s->up_since = 0;

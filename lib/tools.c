@@ -1,5 +1,6 @@
 /* tools.c: locate and identify ssh and autossh. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,4 +61,25 @@ tc_tool_version(const char *path, char *buf, size_t bufsz)
 	buf[len] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return len ? 0 : -1;
+}
+
+void
+tc_helper_path(const char *prog, const char *installed_dir, char *buf, size_t bufsz)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, bufsz - 1);
+	char *slash;
+	int r;
+
+	buf[n > 0 ? n : 0] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash) {
+		size_t room = bufsz - (size_t)(slash + 1 - buf);
+
+		r = snprintf(slash + 1, room, "%s", prog);
+		if (r > 0 && (size_t)r < room && access(buf, X_OK) == 0)
+			return;
+	}
+	r = snprintf(buf, bufsz, "%s/%s", installed_dir, prog);
+	if (r < 0 || (size_t)r >= bufsz)
+		buf[0] = '\0';	/* exec of "" fails with a clear error later */
 }

@@ -15,4 +15,8 @@ int tc_tool_usable(const char *path);
  * line it prints (stdout or stderr) in buf. 0 or -1. */
 int tc_tool_version(const char *path, char *buf, size_t bufsz);
 
+/* Where a helper program of ours is: beside the running binary (a build
+ * tree), else in installed_dir (where `make install` puts it). */
+void tc_helper_path(const char *prog, const char *installed_dir, char *buf, size_t bufsz);
+
 #endif

@@ -19,6 +19,7 @@
 #include "state.h"
 #include "supervise.h"
 #include "tunnel.h"
+#include "xalloc.h"
 
 #define TC_STOP_WAIT_S 15	/* supervisor's own grace (5 s) plus margin */
 #define TC_KH_MAX (64 * 1024)
@@ -67,9 +68,7 @@ tc_tunnel_list(struct tc_ctx *c, char (**names)[TC_NAME_MAX + 1], size_t *n, str
 	int fd;
 
 	*n = 0;
-	*names = calloc(TC_NAMES_MAX, sizeof(**names));
-	if (!*names)
-		return tc_err_set(err, TC_ERR_RUNTIME, "out of memory");
+	*names = xcalloc(TC_NAMES_MAX, sizeof(**names));
 	fd = openat(c->statefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)

@@ -61,15 +61,28 @@ main(void)
 	ok(has(&a, "-oExitOnForwardFailure=yes"), "ExitOnForwardFailure=yes");
 	ok(has(&a, "-oStrictHostKeyChecking=accept-new"), "accept-new without a pinned key");
 	ok(!has(&a, "-oStrictHostKeyChecking=no"), "never StrictHostKeyChecking=no");
-	ok(has(&a, "-oUserKnownHostsFile=/run/t/web/known_hosts"), "per-tunnel known_hosts");
+	ok(has(&a, "-oUserKnownHostsFile=\"/run/t/web/known_hosts\""), "per-tunnel known_hosts");
 	ok(has(&a, "-oGlobalKnownHostsFile=/dev/null"), "no global known_hosts");
-	ok(has(&a, "-oIdentityFile=/run/t/web/key") && has(&a, "-oIdentitiesOnly=yes"), "only our key");
+	ok(has(&a, "-oIdentityFile=\"/run/t/web/key\"") && has(&a, "-oIdentitiesOnly=yes"), "only our key");
 	ok(has(&a, "-F") && strcmp(a.v[index_of(&a, "-F") + 1], "none") == 0, "-F none: no ssh_config");
 	ok(has(&a, "-oServerAliveInterval=30") && has(&a, "-oServerAliveCountMax=3"), "keepalive defaults 30,3");
 	ok(has(&a, "-p2222"), "server port");
 	ok(has(&a, "-ltunnel"), "user via -l");
 	ok(has(&a, "-R127.0.0.1:8080:localhost:22"), "remote forward");
 	ok(index_of(&a, "-R127.0.0.1:8080:localhost:22") < index_of(&a, "203.0.113.10"), "options before the host");
+
+	/* A state dir with a space, a quote, a backslash and a percent sign:
+	 * quoted and escaped as ssh's own option parser reads it. */
+	{
+		struct tc_ssh_paths q = { "/usr/bin/ssh", NULL, "/run/a b/web/key", "/run/x\"y\\z%d/kh" };
+
+		ok(tc_ssh_argv(&s, &q, &a, &err) == 0, "awkward state dir: argv builds");
+		ok(has(&a, "-oIdentityFile=\"/run/a b/web/key\""), "a space is quoted");
+		ok(has(&a, "-oUserKnownHostsFile=\"/run/x\\\"y\\\\z%%d/kh\""),
+		   "quote and backslash escaped, percent doubled");
+		q.key = "/run/a\nb/key";
+		ok(tc_ssh_argv(&s, &q, &a, &err) < 0, "a newline in the path is refused");
+	}
 
 	strcpy(s.host_key, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ");
 	tc_ssh_argv(&s, &p, &a, &err);
