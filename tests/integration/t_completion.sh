@@ -9,16 +9,13 @@
 set -u
 
 TC_SRCDIR=${TC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TC_SRCDIR/tests/integration/lib.sh"
 BASHCOMP=$TC_SRCDIR/completions/tunnelctl.bash
 ZSHDIR=$TC_SRCDIR/completions
-n=0
 
-ok()   { n=$((n + 1)); echo "ok $n - $*"; }
-nok()  { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_completion.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+at_exit "rm -rf '$tmp'"
 
 # A state directory as tunnelctl leaves it: two tunnels and its own entries.
 sd=$tmp/state
@@ -44,7 +41,7 @@ expect() {
 	if [ "$want" = "$got" ]; then
 		ok "$1: $2"
 	else
-		nok "$1: $2"
+		not_ok "$1: $2"
 		echo "#   want: $want"
 		echo "#   got:  $got"
 	fi
@@ -75,13 +72,13 @@ bcomp() {
 if bash --norc --noprofile -n "$BASHCOMP" 2>"$tmp/err"; then
 	ok "bash: completion file parses"
 else
-	nok "bash: completion file parses"; sed 's/^/# /' "$tmp/err"
+	not_ok "bash: completion file parses"; sed 's/^/# /' "$tmp/err"
 fi
 if bash --norc --noprofile -c 'source "$1" && complete -p tunnelctl' b "$BASHCOMP" \
 	| grep -q -- '-F _tunnelctl tunnelctl'; then
 	ok "bash: registers _tunnelctl for tunnelctl"
 else
-	nok "bash: registers _tunnelctl for tunnelctl"
+	not_ok "bash: registers _tunnelctl for tunnelctl"
 fi
 
 expect bash "commands after 'tunnelctl '" "$commands" "$(bcomp -- 'tunnelctl ')"
@@ -135,30 +132,30 @@ expect bash "'--via=' (split at '=') offers direct dnat" "direct dnat" "$got"
 
 if ! command -v zsh >/dev/null 2>&1; then
 	skip "zsh not installed"
-	echo "1..$n"
+	done_testing
 	exit 0
 fi
 
 if zsh -n "$ZSHDIR/_tunnelctl" 2>"$tmp/err"; then
 	ok "zsh: _tunnelctl parses"
 else
-	nok "zsh: _tunnelctl parses"; sed 's/^/# /' "$tmp/err"
+	not_ok "zsh: _tunnelctl parses"; sed 's/^/# /' "$tmp/err"
 fi
 if head -n 1 "$ZSHDIR/_tunnelctl" | grep -qx '#compdef tunnelctl'; then
 	ok "zsh: first line is #compdef tunnelctl"
 else
-	nok "zsh: first line is #compdef tunnelctl"
+	not_ok "zsh: first line is #compdef tunnelctl"
 fi
 if zsh -f -c 'fpath=("$1" $fpath); autoload -U compinit; compinit -u -D
 	[[ $_comps[tunnelctl] == _tunnelctl ]]' z "$ZSHDIR" 2>"$tmp/err"; then
 	ok "zsh: compinit binds tunnelctl to _tunnelctl"
 else
-	nok "zsh: compinit binds tunnelctl to _tunnelctl"; sed 's/^/# /' "$tmp/err"
+	not_ok "zsh: compinit binds tunnelctl to _tunnelctl"; sed 's/^/# /' "$tmp/err"
 fi
 
 if ! zsh -f -c 'zmodload zsh/zpty' 2>/dev/null; then
 	skip "zsh/zpty module not available: no live zsh completion"
-	echo "1..$n"
+	done_testing
 	exit 0
 fi
 
@@ -226,4 +223,4 @@ expect zsh "'--state-dir DIR restart ' reads DIR" "alpha beta" \
 expect zsh "'status --' offers --json" "--json" "$(zcomp -- 'tunnelctl status --')"
 expect zsh "'help ' offers commands" "$commands" "$(zcomp -- 'tunnelctl help ')"
 
-echo "1..$n"
+done_testing

@@ -9,22 +9,15 @@
 set -u
 
 TC_SRCDIR=${TC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TC_SRCDIR/tests/integration/lib.sh"
 TC_BUILDDIR=${TC_BUILDDIR:-$TC_SRCDIR}
 TC_BIN=${TC_BIN:-$TC_BUILDDIR/bin/tunnelctl}
 EX=$TC_SRCDIR/examples
 DOCCTL=$TC_BUILDDIR/tests/helpers/docctl
-n=0
 
-ok()   { n=$((n + 1)); echo "ok $n - $*"; }
-nok()  { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else nok "$what"; fi
-}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_examples.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+at_exit "rm -rf '$tmp'"
 
 units="tunnelctl-sync.service tunnelctl-sync.timer tunnelctl@.service"
 docs="tunnels-native.json userdata-soracom.json"
@@ -68,7 +61,7 @@ EOF
 		then
 			ok "$f: every private key is the placeholder"
 		else
-			nok "$f: every private key is the placeholder"
+			not_ok "$f: every private key is the placeholder"
 		fi
 	done
 else
@@ -93,7 +86,7 @@ if docctl_works; then
 		if "$DOCCTL" "$EX/$f" "$id" >"$tmp/out" 2>&1; then
 			ok "$f validates for $id (docctl)"
 		else
-			nok "$f validates for $id (docctl)"
+			not_ok "$f validates for $id (docctl)"
 			sed 's/^/# /' "$tmp/out"
 		fi
 	done
@@ -124,7 +117,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		if [ "$rc" -eq 0 ] && ! grep -q -e "$tmp/units" -e tunnelctl "$tmp/out"; then
 			ok "systemd-analyze verify $u"
 		else
-			nok "systemd-analyze verify $u (rc=$rc)"
+			not_ok "systemd-analyze verify $u (rc=$rc)"
 			sed 's/^/# /' "$tmp/out"
 		fi
 	done
@@ -156,7 +149,7 @@ if command -v ansible-playbook >/dev/null 2>&1; then
 		"$EX/tunnelctl-playbook.yml") >"$tmp/out" 2>&1; then
 		ok "ansible-playbook --syntax-check tunnelctl-playbook.yml"
 	else
-		nok "ansible-playbook --syntax-check tunnelctl-playbook.yml"
+		not_ok "ansible-playbook --syntax-check tunnelctl-playbook.yml"
 		sed 's/^/# /' "$tmp/out"
 	fi
 	# Run it for real against this host (connection local, no become) with
@@ -190,14 +183,14 @@ FAKE
 	if run_playbook "$tmp/good.json"; then
 		ok "playbook passes when every tunnel is up or expired"
 	else
-		nok "playbook passes when every tunnel is up or expired"
+		not_ok "playbook passes when every tunnel is up or expired"
 		sed 's/^/# /' "$tmp/out"
 	fi
 	if ! run_playbook "$tmp/bad.json" &&
 		grep -q "inverter-web', 'retrying'" "$tmp/out"; then
 		ok "playbook fails, naming the tunnel, when one is retrying"
 	else
-		nok "playbook fails, naming the tunnel, when one is retrying"
+		not_ok "playbook fails, naming the tunnel, when one is retrying"
 		sed 's/^/# /' "$tmp/out"
 	fi
 elif command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then
@@ -227,4 +220,4 @@ splay=$(printf '%s' "$line" | sed -nE 's/.*--splay[[:space:]]+([0-9]+).*/\1/p')
 check "cron splay ($splay s) is shorter than the 5 minute interval" \
 	test "${splay:-999}" -lt 300
 
-echo "1..$n"
+done_testing

@@ -7,19 +7,12 @@
 set -u
 
 TC_SRCDIR=${TC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TC_SRCDIR/tests/integration/lib.sh"
 MAN=$TC_SRCDIR/man/tunnelctl.8
-n=0
 
-ok()   { n=$((n + 1)); echo "ok $n - $*"; }
-nok()  { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else nok "$what"; fi
-}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_man.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+at_exit "rm -rf '$tmp'"
 
 # SPEC.md lives beside the repository (shared/), or is named explicitly.
 spec=
@@ -37,7 +30,7 @@ if command -v mandoc >/dev/null 2>&1; then
 		ok "mandoc -T lint -W warning is clean"
 	else
 		sed 's/^/# /' "$tmp/lint"
-		nok "mandoc -T lint -W warning is clean (rc=$rc)"
+		not_ok "mandoc -T lint -W warning is clean (rc=$rc)"
 	fi
 else
 	skip "mandoc not installed"
@@ -53,7 +46,7 @@ elif command -v groff >/dev/null 2>&1; then
 fi
 if [ -z "$render" ]; then
 	skip "neither mandoc nor groff installed: content not checked"
-	echo "1..$n"
+	done_testing
 	exit 0
 fi
 $render "$MAN" 2>/dev/null | sed 's/.\x08//g' >"$tmp/page"
@@ -139,7 +132,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		! grep -q tunnelctl "$tmp/out"; then
 		ok "EXAMPLES: the systemd units pass systemd-analyze verify"
 	else
-		nok "EXAMPLES: the systemd units pass systemd-analyze verify"
+		not_ok "EXAMPLES: the systemd units pass systemd-analyze verify"
 		sed 's/^/# /' "$tmp/out"
 	fi
 else
@@ -153,7 +146,7 @@ if command -v ansible-playbook >/dev/null 2>&1; then
 	if [ $? -eq 0 ] && grep -q 'from_json' "$tmp/pb.yml"; then
 		ok "EXAMPLES: the ansible tasks pass ansible-playbook --syntax-check"
 	else
-		nok "EXAMPLES: the ansible tasks pass ansible-playbook --syntax-check"
+		not_ok "EXAMPLES: the ansible tasks pass ansible-playbook --syntax-check"
 		sed 's/^/# /' "$tmp/out"
 	fi
 else
@@ -162,4 +155,4 @@ fi
 check "never recommends StrictHostKeyChecking=no except to forbid it" \
 	test "$(grep -c 'StrictHostKeyChecking=no' "$tmp/page")" -le 1
 
-echo "1..$n"
+done_testing

@@ -174,6 +174,34 @@ check "restarts counted ($(jfield plain restarts))" [ "$(jfield plain restarts)"
 is "$(fetch_token "$RP7")" "$TOKEN" "plain tunnel carries traffic after the restart"
 : >"$SETTINGS"
 
+# --- a state dir whose path has a space (and a %): the tunnel connects -------
+SP="$WORK/state dir %d"
+spc() { "$TC_BIN" --state-dir "$SP" --settings "$SETTINGS" "$@"; }
+spstate() { spc status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0]["state"])' 2>/dev/null; }
+RPS=$(free_port)
+spc start spaced --server "root@127.0.0.1:$SPORT" --remote-port "$RPS" --target "127.0.0.1:$TPORT" \
+	--key "$KEY" >/dev/null 2>&1
+spup() { [ "$(spstate)" = up ]; }
+check "a state dir with a space and a % in its path: the tunnel comes up" wait_for 15 spup
+is "$(fetch_token "$RPS")" "$TOKEN" "... and carries traffic"
+check "... and ssh learnt the host key into that dir's known_hosts" test -s "$SP/spaced/known_hosts"
+spc -q stop --all
+
+# --- an ssh message no rule knows still reaches last_error -------------------
+ODD=$WORK/oddssh
+printf '#!/bin/sh\necho "kex_riddle: the server spoke in riddles" >&2\nexit 255\n' >"$ODD"
+chmod 755 "$ODD"
+for mode in autossh plain; do
+	if [ "$mode" = plain ]; then printf 'ssh = %s\nautossh = no\n' "$ODD" >"$SETTINGS"
+	else printf 'ssh = %s\n' "$ODD" >"$SETTINGS"; fi
+	tc start odd --server "root@127.0.0.1:$SPORT" --remote-port 1 --target "127.0.0.1:1" --key "$KEY" >/dev/null 2>&1
+	riddle() { jfield odd last_error | grep -q "spoke in riddles"; }
+	check "$mode: an unknown ssh message reaches last_error ($(jfield odd state): $(jfield odd last_error))" wait_for 15 riddle
+	check "$mode: ... and the tunnel is not 'starting' any more" sh -c '[ "$1" != starting ]' _ "$(jfield odd state)"
+	tc -q stop odd
+done
+: >"$SETTINGS"
+
 # --- bad flags: exit 2 naming the flag ---------------------------------------
 out=$(tc start bad --server "root@127.0.0.1:$SPORT" --remote-port 70000 --target "127.0.0.1:1" --key "$KEY" 2>&1); rc=$?
 is "$rc" 2 "remote port 70000 is a usage error"

@@ -104,58 +104,6 @@ is "$?" 2 "unknown command exits 2"
 check "unknown command is named" grep -q 'frobnicate' "$WORK/err"
 
 # --- syslog ---
-# syslog_run DIR STDIN-IS-TTY CMD...: run CMD in a private mount namespace
-# whose /dev/log is a datagram socket that writes each message as one line of
-# DIR/syslog; CMD's stderr goes to DIR/stderr (or a pty when STDIN-IS-TTY=1).
-syslog_run() {
-	local dir=$1 tty=$2
-	shift 2
-	: >"$dir/syslog"
-	mkdir -p "$dir/olddev"
-	TC_SL_DIR=$dir TC_SL_TTY=$tty unshare -m --propagation private bash -c '
-set -e
-d=$TC_SL_DIR
-mount --rbind /dev "$d/olddev"
-mount -t tmpfs -o mode=755 tc-dev /dev
-for e in "$d"/olddev/* "$d"/olddev/.[!.]*; do
-	[ -e "$e" ] || [ -L "$e" ] || continue
-	n=${e##*/}
-	[ "$n" = log ] && continue
-	if [ -L "$e" ]; then cp -P "$e" "/dev/$n"; else ln -s "$e" "/dev/$n"; fi
-done
-python3 -c "
-import socket, sys, os
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(\"/dev/log\")
-os.chmod(\"/dev/log\", 0o666)
-open(sys.argv[1] + \"/ready\", \"w\").close()
-s.settimeout(20)
-with open(sys.argv[1] + \"/syslog\", \"ab\", buffering=0) as f:
-    while True:
-        try:
-            m = s.recv(65536)
-        except socket.timeout:
-            break
-        f.write(m.replace(b\"\\n\", b\" \") + b\"\\n\")
-" "$d" &
-catcher=$!
-trap "kill $catcher 2>/dev/null" EXIT
-for i in $(seq 50); do [ -e "$d/ready" ] && break; sleep 0.1; done
-[ -e "$d/ready" ] || exit 99
-set +e
-if [ "$TC_SL_TTY" = 1 ]; then
-	script -qec "$(printf "%q " "$@")" /dev/null >"$d/stderr" 2>&1
-else
-	"$@" >/dev/null 2>"$d/stderr"
-fi
-echo $? >"$d/rc"
-sleep 0.3
-' _ "$@"
-	local r=$?
-	rm -f "$dir/ready"
-	return $r
-}
-
 if [ "$(id -u)" != 0 ]; then
 	skip "syslog checks need root (unshare -m)"
 elif ! unshare -m --propagation private true 2>/dev/null; then
