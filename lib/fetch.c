@@ -414,7 +414,7 @@ transfer_error(CURL *h, CURLcode rc, const struct sink *s, const struct tc_fetch
 {
 	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 	double secs = 0;
-	long oserr = 0;
+	long oserr = 0, redirects = 0;
 
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &secs);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
@@ -447,10 +447,15 @@ transfer_error(CURL *h, CURLcode rc, const struct sink *s, const struct tc_fetch
 					  "%s: truncated body (%s)", shown, why);
 		return tc_err_set(err, TC_ERR_FETCH, "%s: %s", shown, why);
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		/* The first URL was http(s), so only a redirect can get here. */
-		return tc_err_set(err, TC_ERR_FETCH,
-				  "%s: redirect refused: only http and https are "
-				  "followed (%s)", shown, why);
+		/* The first URL was http(s): a redirect to another scheme, or a
+		 * server that does not speak HTTP (an ssh port says "SSH-2.0",
+		 * which libcurl sees as HTTP/0.9 and refuses). */
+		if (curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects) == CURLE_OK && redirects > 0)
+			return tc_err_set(err, TC_ERR_FETCH,
+					  "%s: redirect refused: only http and https are "
+					  "followed (%s)", shown, why);
+		return tc_err_set(err, TC_ERR_FETCH, "%s: the server did not answer in HTTP (%s)",
+				  shown, why);
 	case CURLE_TOO_MANY_REDIRECTS:
 		return tc_err_set(err, TC_ERR_FETCH, "%s: more than %ld redirects",
 				  shown, MAX_REDIRS);

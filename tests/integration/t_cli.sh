@@ -122,6 +122,22 @@ is "$?" 2 "a directory as --settings exits 2"
 check "... saying it is a directory" grep -q "Is a directory" "$WORK/err"
 printf 'ssh = %s\nautossh = no\n' "$SLEEPSSH" >"$SETTINGS"
 
+# --- a source that is not an HTTP server (an ssh port) is named as such ---
+BPORT=$(free_port)
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)
+while True:
+    c, _ = s.accept(); c.sendall(b"SSH-2.0-OpenSSH_9.2p1\r\n"); c.close()
+' "$BPORT" &
+at_exit "kill $!"
+wait_port 127.0.0.1 "$BPORT" 5
+tc sync --source "http://127.0.0.1:$BPORT/doc.json" --id edge-1 >/dev/null 2>"$WORK/err"
+is "$?" 69 "a source answering with an ssh banner exits 69"
+check "... saying the server did not answer in HTTP, not 'redirect'" \
+	bash -c 'grep -q "did not answer in HTTP" "$1" && ! grep -q redirect "$1"' _ "$WORK/err"
+
 # --- stdout that cannot be written ---
 tc start web "${flags[@]}" >/dev/null 2>&1
 if [ -w /dev/full ]; then
