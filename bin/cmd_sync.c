@@ -60,7 +60,8 @@ cmd_sync(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 		tc_ctx_close(&c);
 		return -1;
 	}
-	snprintf(absent, sizeof(absent), "no entry for this device in the document");
+	/* The id in quotes: a stray character in it (a comment, a blank) shows. */
+	snprintf(absent, sizeof(absent), "no entry for device '%s' in the document", doc.id);
 	r = tc_converge(&c, &doc, absent, &round, err);
 	if (r >= 0)
 		out_print(g, tc_out_sync(round.acts, round.ok, round.n, g->json));

@@ -644,6 +644,7 @@ tc_doc_parse(const char *buf, size_t len, const char *id, struct tc_doc_result *
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	tc_echo(id ? id : "", out->id);
 	if (parse_strict(buf, len, &root, "document", err) < 0)
 		return -1;
 	if (json_object_object_get_ex(root, "ssh", NULL))

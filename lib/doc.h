@@ -17,6 +17,7 @@ enum tc_doc_schema { TC_SCHEMA_SORACOM = 1, TC_SCHEMA_NATIVE = 2 };
 struct tc_doc_result {
 	enum tc_doc_schema schema;
 	int has_device;		/* 0: valid document, but no entry for this id */
+	char id[TC_ECHO_MAX + 4];	/* the id looked up, as tc_echo() shows it */
 	size_t n;		/* number of specs */
 	struct tc_spec *specs;	/* owned; free with tc_doc_result_free() */
 };

@@ -254,6 +254,7 @@ gendoc -
 run_sync
 is "$RC" 0 "document without this device: exit 0"
 check "db stopped (${OUT//$'\n'/; })" has_line '^db: stopped \(.*device.*\)$'
+check "the reason quotes the id looked up" has_line "^db: stopped \\(no entry for device '$DEV' in the document\\)\$"
 check "web stopped" has_line '^web: stopped \(.*device.*\)$'
 check "no sync tunnel left" [ ! -e "$STATE/db" ] && [ ! -e "$STATE/web" ]
 check "db's remote port closed" wait_port_closed 127.0.0.1 "$R3" 10
