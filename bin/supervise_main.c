@@ -13,7 +13,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 5 || strcmp(argv[1], TC_SUPERVISE_CMD) != 0) {
-		fprintf(stderr, "tunnelctl-supervise: started by tunnelctl only\n");
+		tc_log_open("tunnelctl", 0);
+		tc_log(TC_LOG_ERR, "tunnelctl-supervise: started by tunnelctl only");
 		return 2;
 	}
 	tc_no_core();
