@@ -51,6 +51,7 @@ int cmd_restart(struct g *g, struct opts *o, int argc, char **argv, struct tc_er
 int cmd_stop(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_sync(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
+int cmd_key(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_version(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 
 /* Print a heap string from lib/out.c to stdout unless --quiet, and free it.

@@ -36,6 +36,8 @@ static const struct cmd cmds[] = {
 	  "status [NAME...] [--json]", "report tunnels; exit 3 if a named one is not up" },
 	{ "sync", cmd_sync, OG_GLOBAL | OG_SOURCE | OG_SPLAY, MUTATING,
 	  "sync  [SOURCE OPTIONS]", "converge running tunnels to the fetched config" },
+	{ "key", cmd_key, OG_GLOBAL, 0,
+	  "key   [--json]", "create the device's own key if missing; print its public key" },
 	{ "version", cmd_version, OG_GLOBAL, 0,
 	  "version", "print version and the libraries' versions" },
 	{ "help", cmd_help, OG_GLOBAL, NO_SETTINGS,

@@ -269,6 +269,23 @@ tc_out_version(const char *const *keys, const char *const *vals, size_t n, int j
 	return sb_done(&b);
 }
 
+char *
+tc_out_key(const char *path, const char *public_key, const char *fingerprint, int json)
+{
+	struct sb b = { 0 };
+
+	if (json) {
+		json_object *o = jobj();
+
+		json_object_object_add(o, "path", jstr(path));
+		json_object_object_add(o, "public_key", jstr(public_key));
+		json_object_object_add(o, "fingerprint", jstr(fingerprint));
+		return json_done(o);
+	}
+	sb_printf(&b, "%s\n", public_key);
+	return sb_done(&b);
+}
+
 const char *
 tc_json_version(void)
 {

@@ -25,6 +25,9 @@ char *tc_out_results(const char (*names)[TC_NAME_MAX + 1], const char *const *wo
 /* version: the tool's and its parts' versions. */
 char *tc_out_version(const char *const *keys, const char *const *vals, size_t n, int json);
 
+/* key: the public key line, or {"path", "public_key", "fingerprint"}. */
+char *tc_out_key(const char *path, const char *public_key, const char *fingerprint, int json);
+
 /* json-c's version string. */
 const char *tc_json_version(void);
 

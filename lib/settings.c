@@ -31,6 +31,7 @@ static const struct key {
 	{ "splay", offsetof(struct tc_settings, splay) },
 	{ "cacert", offsetof(struct tc_settings, cacert) },
 	{ "interface", offsetof(struct tc_settings, interface) },
+	{ "key", offsetof(struct tc_settings, key) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -18,6 +18,7 @@ struct tc_settings {
 	char splay[TC_SETTING_MAX];
 	char cacert[TC_SETTING_MAX];
 	char interface[TC_SETTING_MAX];
+	char key[TC_SETTING_MAX];	/* the device key's path; "" = TC_DEVKEY_DEFAULT */
 };
 
 /* Read `path` into s (fields not in the file are left as they are).
