@@ -221,7 +221,7 @@ cmd_restart(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *e
 	if (r < 0) {
 		tc_ctx_close(&c);
 		return tc_err_set(err, TC_ERR_RUNTIME,
-				  "%s: its key is gone (expired or failed tunnels drop it); start it again", argv[0]);
+				  "%s: its key is gone (expired, revoked or failed tunnels drop it); start it again", argv[0]);
 	}
 	rec.spec.key = key;
 	rec.spec.key_len = keylen;

@@ -31,7 +31,8 @@ current(struct tc_ctx *c, struct tc_cur **out, size_t *n, struct tc_err *err)
 		memcpy(cu->digest, v.rec.digest, sizeof(cu->digest));
 		memcpy(cu->ssh_digest, v.rec.ssh_digest, sizeof(cu->ssh_digest));
 		cu->state = v.alive ? TC_CUR_RUNNING :
-			    v.run.state == TC_ST_EXPIRED ? TC_CUR_EXPIRED : TC_CUR_DOWN;
+			    v.run.state == TC_ST_EXPIRED ? TC_CUR_EXPIRED :
+			    v.run.state == TC_ST_REVOKED ? TC_CUR_REVOKED : TC_CUR_DOWN;
 		(*n)++;
 	}
 	free(names);
@@ -49,6 +50,7 @@ act_verb(enum tc_act a)
 	case TC_ACT_STOP: return "stop";
 	case TC_ACT_KEEP:
 	case TC_ACT_EXPIRED:
+	case TC_ACT_REVOKED:
 		break;
 	}
 	return "action";
@@ -70,6 +72,7 @@ act(struct tc_ctx *c, const struct tc_action *a, const struct tc_spec *specs, st
 		return tc_tunnel_stop(c, a->name, &existed, err);
 	case TC_ACT_KEEP:
 	case TC_ACT_EXPIRED:
+	case TC_ACT_REVOKED:
 		return 0;
 	}
 	return 0;

@@ -203,7 +203,8 @@ tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 char *
 tc_out_sync(const struct tc_action *a, const int *ok, size_t n, int json)
 {
-	static const char *const words[] = { "started", "restarted", "stopped", "unchanged", "expired" };
+	static const char *const words[] = { "started", "restarted", "stopped", "unchanged", "expired",
+		"revoked" };
 	struct sb b = { 0 };
 	size_t i, w;
 

@@ -13,7 +13,8 @@
 char *tc_out_status(const struct tc_view *v, size_t n, int json, time_t now);
 
 /* sync: one line per tunnel (`NAME: started (not running)`), or
- * {"started":[..],"restarted":[..],"stopped":[..],"unchanged":[..],"expired":[..]}.
+ * {"started":[..],"restarted":[..],"stopped":[..],"unchanged":[..],"expired":[..],
+ * "revoked":[..]}.
  * ok[i] = 0 marks an action that failed (reported with its error, not listed). */
 char *tc_out_sync(const struct tc_action *a, const int *ok, size_t n, int json);
 

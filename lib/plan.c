@@ -14,6 +14,7 @@ tc_act_word(enum tc_act a)
 	case TC_ACT_STOP: return "stopped";
 	case TC_ACT_KEEP: return "unchanged";
 	case TC_ACT_EXPIRED: return "expired";
+	case TC_ACT_REVOKED: return "revoked";
 	}
 	return "unchanged";
 }
@@ -57,6 +58,9 @@ decide(const struct tc_want *w, const struct tc_cur *c, struct tc_action *a)
 	} else if (same && c->state == TC_CUR_EXPIRED) {
 		a->act = TC_ACT_EXPIRED;
 		a->why = "timeout passed; stays down until its spec changes";
+	} else if (same && c->state == TC_CUR_REVOKED) {
+		a->act = TC_ACT_REVOKED;
+		a->why = "closed by the server's operator; stays down until its spec changes";
 	} else if (same) {
 		a->act = TC_ACT_START;
 		a->why = "was down";

@@ -9,7 +9,8 @@
 
 enum tc_cur_state {
 	TC_CUR_RUNNING,		/* supervisor alive (starting, up or retrying) */
-	TC_CUR_EXPIRED,		/* its timeout passed */
+	TC_CUR_EXPIRED,		/* its timeout passed (or the server's --max-time) */
+	TC_CUR_REVOKED,		/* closed by the server's operator */
 	TC_CUR_DOWN,		/* failed, or its supervisor died */
 };
 
@@ -36,6 +37,7 @@ enum tc_act {
 	TC_ACT_STOP,		/* "stopped" */
 	TC_ACT_KEEP,		/* "unchanged" */
 	TC_ACT_EXPIRED,		/* "expired": stays down until its spec changes */
+	TC_ACT_REVOKED,		/* "revoked": stays down until its spec changes */
 };
 
 struct tc_action {

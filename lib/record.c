@@ -18,6 +18,7 @@ static const char *const state_names[] = {
 	[TC_ST_RETRYING] = "retrying",
 	[TC_ST_EXPIRED] = "expired",
 	[TC_ST_FAILED] = "failed",
+	[TC_ST_REVOKED] = "revoked",
 };
 
 const char *

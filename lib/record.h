@@ -16,7 +16,13 @@ enum tc_tstate {
 	TC_ST_RETRYING,
 	TC_ST_EXPIRED,
 	TC_ST_FAILED,
+	TC_ST_REVOKED,		/* closed by the server's operator (tunnelctl-gate close) */
 };
+
+/* A state the tunnel stays in until its spec changes: no supervisor runs,
+ * its key is gone, and sync does not restart it (failed aside: cron is the
+ * slow retry of a failure). */
+#define TC_ST_FINAL(st) ((st) == TC_ST_EXPIRED || (st) == TC_ST_FAILED || (st) == TC_ST_REVOKED)
 
 #define TC_PATH_MAX 256
 #define TC_ERRTEXT_MAX 256

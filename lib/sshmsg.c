@@ -311,6 +311,42 @@ parse_debug1(const char *msg, struct tc_sshmsg *out)
 		parse_forward_success(msg, out);
 }
 
+/* tunnelctl-gate's lines (the server's forced command; SPEC "The server
+ * side"), passed on by ssh from the session's stderr. */
+static int
+parse_gate(const char *msg, struct tc_sshmsg *out)
+{
+	static const char pre[] = "tunnelctl-gate: ";
+	const char *m;
+
+	/* The shell of an account without the gate: bash, dash, busybox, zsh. */
+	if (strstr(msg, "tunnelctl-gate: command not found") || strstr(msg, "tunnelctl-gate: not found") ||
+	    strstr(msg, "command not found: tunnelctl-gate")) {
+		out->ev = TC_SSHEV_FATAL;
+		set_text(out, "the server account does not run tunnelctl-gate (its shell found no such "
+			 "command): use gate only with accounts set up for it");
+		return 1;
+	}
+	if (!starts_with(msg, pre))
+		return 0;
+	m = msg + strlen(pre);
+	if (strcmp(m, "closed: expired") == 0) {
+		out->ev = TC_SSHEV_GATE_EXPIRED;
+		set_text(out, "the server ended the session at its expiry");
+	} else if (starts_with(m, "closed: revoked: ")) {
+		out->ev = TC_SSHEV_GATE_REVOKED;
+		set_text(out, m + strlen("closed: "));
+	} else if (starts_with(m, "refused: ")) {
+		out->ev = TC_SSHEV_FATAL;
+		set_text(out, m - strlen(pre));
+	} else if (starts_with(m, "registered ")) {
+		set_text(out, m - strlen(pre));	/* NONE: noted, not a reason */
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static void
 parse_ssh(const char *msg, struct tc_sshmsg *out)
 {
@@ -385,6 +421,8 @@ tc_sshmsg_parse(const char *line, size_t len, struct tc_sshmsg *out)
 		return;
 	}
 	if (starts_with(buf, "debug"))	/* debug2/debug3: never of interest */
+		return;
+	if (parse_gate(buf, out))
 		return;
 	parse_ssh(buf, out);
 	if (out->ev == TC_SSHEV_NONE)

@@ -25,6 +25,10 @@ enum tc_sshev {
 				 * ssh binary missing */
 	TC_SSHEV_EXITED,	/* autossh: ssh exited (restarting or giving up), or
 				 * autossh itself is exiting on a signal */
+	TC_SSHEV_GATE_EXPIRED,	/* tunnelctl-gate: "closed: expired" (its --max-time
+				 * or our expires= came first) */
+	TC_SSHEV_GATE_REVOKED,	/* tunnelctl-gate: "closed: revoked: REASON"; text
+				 * is the reason */
 };
 
 struct tc_sshmsg {

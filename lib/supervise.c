@@ -319,6 +319,13 @@ on_line(struct sup *s, const char *line, size_t len)
 	case TC_SSHEV_FATAL:
 		set_state(s, TC_ST_FAILED, m.text);
 		break;
+	case TC_SSHEV_GATE_EXPIRED:
+		set_state(s, TC_ST_EXPIRED, NULL);
+		s->run.last_error[0] = '\0';
+		break;
+	case TC_SSHEV_GATE_REVOKED:
+		set_state(s, TC_ST_REVOKED, m.text);
+		break;
 	}
 }
 
@@ -354,7 +361,7 @@ read_stderr(struct sup *s)
 				s->discarding = 1;
 			}
 		}
-		if (s->run.state == TC_ST_FAILED)
+		if (TC_ST_FINAL(s->run.state))
 			return;
 	}
 }
@@ -394,7 +401,7 @@ on_child_exit(struct sup *s, int status)
 			s->errfd = -1;
 		}
 	}
-	if (s->run.state == TC_ST_FAILED)
+	if (TC_ST_FINAL(s->run.state))
 		return;
 	if (s->run.state == TC_ST_UP || s->run.state == TC_ST_STARTING ||
 	    (s->run.state == TC_ST_RETRYING && !s->run.last_error[0]))
@@ -560,6 +567,17 @@ loop(struct sup *s)
 		};
 		uint64_t ticks;
 
+		/* Failed (needs a change), or the gate closed the session: the
+		 * tunnel stays down, so the supervisor ends. ssh's last lines may
+		 * arrive with its exit (reap), hence here, before waiting again. */
+		if (TC_ST_FINAL(s->run.state)) {
+			tc_log(s->run.state == TC_ST_FAILED ? TC_LOG_ERR : TC_LOG_INFO, "%s: %s%s%s",
+			       s->rec.spec.name, tc_tstate_name(s->run.state),
+			       s->run.last_error[0] ? ": " : "", s->run.last_error);
+			kill_child(s);
+			cleanup(s, 1, TC_EXIT_LOCK_WAIT_S);
+			return 0;
+		}
 		if (s->dirty)
 			save(s);
 		/* a failed run.json write is retried every TC_SAVE_RETRY_S */
@@ -568,12 +586,8 @@ loop(struct sup *s)
 		tick(s);
 		if (p[3].revents & (POLLIN | POLLHUP))
 			read_stderr(s);
-		if (s->run.state == TC_ST_FAILED) {
-			tc_log(TC_LOG_ERR, "%s: failed: %s", s->rec.spec.name, s->run.last_error);
-			kill_child(s);
-			cleanup(s, 1, TC_EXIT_LOCK_WAIT_S);
-			return 0;
-		}
+		if (TC_ST_FINAL(s->run.state))
+			continue;	/* ended at the top of the loop */
 		if ((p[0].revents & POLLIN) && on_signals(s)) {
 			kill_child(s);
 			/* Killed from outside (not by stop, which removes the record):

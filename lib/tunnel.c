@@ -110,7 +110,7 @@ clean_stale(struct tc_ctx *c, int tdir, struct tc_view *v)
 		tc_kill_session(v->run.pid, v->run.starttime, SIGKILL);
 	unlinkat(tdir, "key", 0);
 	unlinkat(tdir, "pid", 0);
-	if (v->run.state != TC_ST_EXPIRED && v->run.state != TC_ST_FAILED) {
+	if (!TC_ST_FINAL(v->run.state)) {
 		v->run.state = TC_ST_FAILED;
 		snprintf(v->run.last_error, sizeof(v->run.last_error),
 			 "supervisor (pid %ld) died; cleaned up", (long)v->run.pid);
@@ -145,12 +145,12 @@ tc_tunnel_view(struct tc_ctx *c, const char *name, struct tc_view *v, struct tc_
 	if (!v->alive && v->run.pid > 1 && tc_proc_same(v->run.pid, v->run.starttime))
 		v->alive = 1;
 	if (!v->alive && c->lockfd >= 0 &&
-	    (has_pidfile || (v->run.state != TC_ST_EXPIRED && v->run.state != TC_ST_FAILED)))
+	    (has_pidfile || !TC_ST_FINAL(v->run.state)))
 	{
 		clean_stale(c, tdir, v);
 		v->cleaned = 1;
 	}
-	else if (!v->alive && v->run.state != TC_ST_EXPIRED && v->run.state != TC_ST_FAILED) {
+	else if (!v->alive && !TC_ST_FINAL(v->run.state)) {
 		/* not ours to clean (no lock): report it as it is */
 		v->run.state = TC_ST_FAILED;
 		snprintf(v->run.last_error, sizeof(v->run.last_error), "supervisor not running");

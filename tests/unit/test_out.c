@@ -176,7 +176,8 @@ status_table(void)
 static void
 sync_report(void)
 {
-	static const char *const words[] = { "started", "restarted", "stopped", "unchanged", "expired" };
+	static const char *const words[] = { "started", "restarted", "stopped", "unchanged", "expired",
+		"revoked" };
 	struct tc_action a[4];
 	int okv[4] = { 1, 1, 0, 1 };
 	json_object *o, *arr;

@@ -76,6 +76,7 @@ decision_table(void)
 	struct tc_cur run = cur("web", 1, TC_CUR_RUNNING, D_A, S_1, 0);
 	struct tc_cur exp = cur("web", 1, TC_CUR_EXPIRED, D_A, S_1, 0);
 	struct tc_cur down = cur("web", 1, TC_CUR_DOWN, D_A, S_1, 0);
+	struct tc_cur rev = cur("web", 1, TC_CUR_REVOKED, D_A, S_1, 0);
 	struct tc_cur hand = cur("web", 0, TC_CUR_RUNNING, D_B, S_2, 0);
 	struct tc_cur hand_same = cur("web", 0, TC_CUR_RUNNING, D_A, S_1, 0);
 	struct tc_cur hand_down = cur("web", 0, TC_CUR_DOWN, D_A, S_1, 0);
@@ -94,6 +95,9 @@ decision_table(void)
 	one("dnat target changed but down", &wd, &ddown, TC_ACT_START, "started");
 	one("expired, same spec", &w, &exp, TC_ACT_EXPIRED, "expired");
 	one("expired, changed spec", &wb, &exp, TC_ACT_START, "started");
+	one("revoked, same spec", &w, &rev, TC_ACT_REVOKED, "revoked");
+	one("revoked, changed spec", &wb, &rev, TC_ACT_START, "started");
+	one("sync-started revoked, not in the document", NULL, &rev, TC_ACT_STOP, "stopped");
 	one("down, same spec", &w, &down, TC_ACT_START, "started");
 	one("down, changed spec", &wb, &down, TC_ACT_START, "started");
 	one("hand-started, other spec", &w, &hand, TC_ACT_KEEP, "unchanged");

@@ -218,6 +218,28 @@ test_ports(void)
 	is_int(m.port, 65535, "allocated port 65535");
 	parse_str("Allocated port 65536 for remote forward to 127.0.0.1:22", &m);
 	is_int(m.ev, NONE, "allocated port 65536 is not a port");
+	/* tunnelctl-gate's lines, as the device's ssh passes them on */
+	parse_str("tunnelctl-gate: closed: expired\r", &m);
+	is_int(m.ev, TC_SSHEV_GATE_EXPIRED, "gate: closed: expired");
+	parse_str("tunnelctl-gate: closed: revoked: site visit over\r", &m);
+	ok(m.ev == TC_SSHEV_GATE_REVOKED && strcmp(m.text, "revoked: site visit over") == 0,
+	   "gate: closed: revoked: REASON, the reason kept");
+	parse_str("tunnelctl-gate: closed: revoked: \033[31mred\033[0m\x07", &m);
+	ok(m.ev == TC_SSHEV_GATE_REVOKED && strcmp(m.text, "revoked: red?") == 0,
+	   "gate: a revocation reason is sanitized");
+	parse_str("tunnelctl-gate: refused: tunnel: 'Bad!' is not a name\r", &m);
+	ok(m.ev == TC_SSHEV_FATAL && strstr(m.text, "refused: tunnel") != NULL, "gate: refused is fatal, why kept");
+	parse_str("tunnelctl-gate: registered edge-1/web port 8080 until never\r", &m);
+	ok(m.ev == TC_SSHEV_NONE && !m.unknown, "gate: registered is noted, not an event");
+	parse_str("bash: line 1: tunnelctl-gate: command not found\r", &m);
+	ok(m.ev == TC_SSHEV_FATAL && strstr(m.text, "does not run tunnelctl-gate") != NULL,
+	   "an account without the gate (bash) is fatal, and says so");
+	parse_str("sh: 1: tunnelctl-gate: not found", &m);
+	is_int(m.ev, TC_SSHEV_FATAL, "an account without the gate (dash)");
+	parse_str("zsh:1: command not found: tunnelctl-gate", &m);
+	is_int(m.ev, TC_SSHEV_FATAL, "an account without the gate (zsh)");
+	parse_str("tunnelctl-gate: something new", &m);
+	ok(m.ev == TC_SSHEV_NONE && m.unknown, "an unknown gate line is an unknown message");
 	parse_str("command-line line 0: garbage at end of line; \"space/key\".\r", &m);
 	ok(m.ev == NONE && m.unknown && strcmp(m.text, "command-line line 0: garbage at end of line; "
 						      "\"space/key\".") == 0,
