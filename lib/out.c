@@ -78,13 +78,15 @@ json_done(json_object *o)
 	return s;
 }
 
+/* "?" rather than a wrong date where time_t is narrower than the record's
+ * int64 (a 32-bit time_t, which configure warns about, after 2038). */
 static void
 rfc3339(int64_t t, char *buf, size_t sz)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, sz, "?");
 }
 

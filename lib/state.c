@@ -242,10 +242,22 @@ tc_subdir_remove(int dirfd, const char *name, struct tc_err *err)
 		close(fd);
 		return tc_err_set(err, TC_ERR_RUNTIME, "remove %s: %s", name, strerror(errno));
 	}
-	while ((de = readdir(d)) != NULL) {
+	/* readdir returns NULL at the end and on an error (EOVERFLOW where a
+	 * directory cookie does not fit off_t): only errno tells them apart,
+	 * and the error is the one worth reporting, not rmdir's ENOTEMPTY. */
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		unlinkat(fd, de->d_name, 0);
+	}
+	if (errno) {
+		int e = errno;
+		closedir(d);
+		return tc_err_set(err, TC_ERR_RUNTIME, "remove %s: reading it: %s", name, strerror(e));
 	}
 	closedir(d);
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
