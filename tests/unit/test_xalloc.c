@@ -2,6 +2,7 @@
  * allocation says "out of memory" and ends the process with exit code 1, so
  * no caller can go on as if it had done its work; and tc_parse_uint, the
  * one decimal parser (lib/num.h). */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -41,10 +42,12 @@ in_child(void (*fn)(void), char *said, size_t saidsz)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Sizes no allocator can serve: the failure is certain, no rlimit needed. */
-static void huge_malloc(void) { free(xmalloc(SIZE_MAX / 2)); }
-static void huge_calloc(void) { free(xcalloc(SIZE_MAX / 16, 8)); }
-static void huge_realloc(void) { free(xrealloc(NULL, SIZE_MAX / 2)); }
+/* Sizes no allocator serves on any architecture: glibc refuses more than
+ * PTRDIFF_MAX bytes, and calloc refuses a product that overflows. */
+#define TOO_BIG ((size_t)PTRDIFF_MAX + 1)
+static void huge_malloc(void) { free(xmalloc(TOO_BIG)); }
+static void huge_calloc(void) { free(xcalloc(SIZE_MAX / 4, 8)); }
+static void huge_realloc(void) { free(xrealloc(NULL, TOO_BIG)); }
 static void null_check(void) { void *p = NULL; XCHECK(p); }
 static void fine(void) { char *s = xstrdup("x"); free(s); free(xcalloc(0, 0)); }
 
