@@ -158,11 +158,11 @@ is "$(jfield hand remote_port)" "$RH" "hand tunnel keeps its own spec"
 gendoc "$DEV" "db:$R3:b64"
 sync_ >/dev/null 2>&1
 
-# --- --json: exactly the five arrays -----------------------------------------
+# --- --json: exactly the six arrays ------------------------------------------
 run_sync --json
 is "$RC" 0 "sync --json exits 0"
 keys=$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(sorted(d)), all(isinstance(v, list) for v in d.values()), d["unchanged"])' 2>&1)
-is "$keys" "expired,restarted,started,stopped,unchanged True ['db']" "--json has exactly the five arrays"
+is "$keys" "expired,restarted,revoked,started,stopped,unchanged True ['db']" "--json has exactly the six arrays"
 run_sync --json -q
 is "$RC:$OUT" "0:" "--json -q: nothing printed on success"
 run_sync -q

@@ -90,6 +90,10 @@ done
 printf 'interface = a b\n' >"$SETTINGS"
 run_sync
 is "$RC" 2 "interface = 'a b' in the settings: usage error (2)"
+check "  names the setting and the file ($ERR)" sh -c "printf '%s' \"\$1\" | grep -q \"settings $SETTINGS:1: interface: \"" _ "$ERR"
+printf 'interface = "a b"\n' >"$SETTINGS"
+run_sync
+is "$RC" 2 "interface = \"a b\" (quoted) in the settings: usage error (2)"
 check "  names the setting and the file ($ERR)" sh -c "printf '%s' \"\$1\" | grep -q \"interface = 'a b' in $SETTINGS\"" _ "$ERR"
 : >"$SETTINGS"
 is "$(reqs good)$(reqs evil)" 42 "bad names: no request was made"
