@@ -32,6 +32,9 @@
 
 #define FORWARD_WAIT_MS 10000	/* contract: no remote forward within 10 s is refused */
 #define FORWARD_POLL_MS 100	/* how often the listeners are looked at meanwhile */
+/* Two sessions of this account whose listeners cannot be told apart give
+ * up after this long: waiting does not resolve it, and the devices retry. */
+#define AMBIGUOUS_WAIT_MS 3000
 #define LOCK_WAIT_MS 3000	/* other serves hold the registry lock for milliseconds */
 #define ANCESTORS_MAX 4		/* serve <- (the account's shell) <- sshd session */
 /* After the closing line, a session whose client does not hang up by
@@ -366,7 +369,7 @@ register_session(struct serve *s, int *rc, struct tc_err *err)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		el = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (el >= FORWARD_WAIT_MS)
+		if (el >= FORWARD_WAIT_MS || (amb && el >= AMBIGUOUS_WAIT_MS))
 			break;
 	}
 	if (amb) {
