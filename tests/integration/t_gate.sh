@@ -78,16 +78,29 @@ VGLINE=$(gate authorized-key --device devV --ports 0 --registry "$REG" <"$W/devV
 echo "command=\"$GATE serve --device dev2 --ports 0 --registry $REG\",restrict,port-forwarding,permitlisten=\"127.0.0.1:*\" dev2-principal" \
 	>"$D/principals"
 chmod 644 "$D/authorized_keys" "$D/principals"
-cat >>"$D/sshd_config" <<EOF
-TrustedUserCAKeys $W/ca.pub
-AuthorizedPrincipalsFile $D/principals
-Match User $U
-	AllowTcpForwarding remote
-	PermitTTY no
-	X11Forwarding no
-	AllowAgentForwarding no
-	UnusedConnectionTimeout 6s
-EOF
+# The shipped snippet, for this account, with the certificate lines on and a
+# shorter UnusedConnectionTimeout (the throwaway sshd's ClientAliveInterval 2
+# comes first and wins, so dead test clients go fast).
+SNIP=$TC_SRCDIR/examples/gate/tunnelctl-gate.sshd.conf
+check "the example sshd snippet has the Match block" grep -q '^Match User tunnel$' "$SNIP"
+sed -e "s|^# TrustedUserCAKeys .*|TrustedUserCAKeys $W/ca.pub|" \
+	-e "s|^\t# AuthorizedPrincipalsFile .*|\tAuthorizedPrincipalsFile $D/principals|" \
+	-e "s|^Match User tunnel\$|Match User $U|" \
+	-e "s|UnusedConnectionTimeout 30s|UnusedConnectionTimeout 6s|" "$SNIP" >>"$D/sshd_config"
+check "sshd -t accepts the config with the snippet" "$SSHD_BIN" -t -f "$D/sshd_config" -o ListenAddress=127.0.0.1:1
+check "the snippet's Match block applies to the devices' account" bash -c \
+	'"$1" -T -f "$2" -o ListenAddress=127.0.0.1:1 -C "user=$3,host=x,addr=127.0.0.1" | grep -qx "allowtcpforwarding remote"' \
+	_ "$SSHD_BIN" "$D/sshd_config" "$U"
+if command -v systemd-tmpfiles >/dev/null; then
+	grp=www-data
+	getent group "$grp" >/dev/null || grp=$U
+	sed -e "s|/run/tunnelctl-gate|$W/tmpreg|" -e "s| tunnel www-data | $U $grp |" \
+		"$TC_SRCDIR/examples/gate/tunnelctl-gate.tmpfiles" >"$W/gate.tmpfiles"
+	systemd-tmpfiles --create "$W/gate.tmpfiles" >/dev/null 2>&1
+	is "$(stat -c '%a %U %G' "$W/tmpreg" 2>/dev/null)" "2750 $U $grp" "the example tmpfiles line makes the registry"
+else
+	skip "systemd-tmpfiles not installed"
+fi
 SPORT=$(free_port)
 sshd_start "$D" "$SPORT" || skip_all "cannot start sshd"
 at_exit "sshd_kill_sessions $D; sshd_stop $D"
