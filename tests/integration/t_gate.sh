@@ -32,6 +32,20 @@ U=tcgate$$
 useradd -r -M -d "$W/home" -s "$GATE" "$U" || skip_all "useradd failed"
 at_exit "userdel $U"
 usermod -p '*' "$U"		# no password, but not locked: sshd refuses locked accounts
+# At exit, before userdel: every process of the account (sshd session
+# processes outlive a killed listener) and every device ssh of this test,
+# found by owner or by this test's directory in their argv, killed by PID.
+gate_reap() {
+	local p
+	for p in /proc/[0-9]*; do
+		if [ "$(stat -c %U "$p" 2>/dev/null)" = "$U" ] ||
+			{ [ "$(cat "$p/comm" 2>/dev/null)" = ssh ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$W/"; }; then
+			kill -9 "${p#/proc/}" 2>/dev/null
+		fi
+	done
+	sleep 0.2
+}
+at_exit gate_reap
 install -d -o "$U" -g "$U" -m 0700 "$W/home"
 REG=$W/reg
 install -d -o "$U" -g "$U" -m 0750 "$REG"
