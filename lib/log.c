@@ -9,10 +9,12 @@
 #include "log.h"
 
 static int use_syslog, use_stderr = 1, verbosity;
+static const char *prefix = "tunnelctl";	/* stderr lines start "IDENT: " */
 
 void
 tc_log_open(const char *ident, int daemon)
 {
+	prefix = ident;
 	use_stderr = !daemon;
 	use_syslog = daemon || !isatty(STDERR_FILENO);
 	if (use_syslog)
@@ -56,7 +58,7 @@ tc_log(enum tc_loglevel lvl, const char *fmt, ...)
 		return;
 	if (lvl == TC_LOG_ERR || (lvl == TC_LOG_WARN && verbosity >= 0) ||
 	    (lvl == TC_LOG_INFO && verbosity > 0) || (lvl == TC_LOG_DEBUG && verbosity > 1))
-		fprintf(stderr, "tunnelctl: %s\n", msg);
+		fprintf(stderr, "%s: %s\n", prefix, msg);
 }
 
 void

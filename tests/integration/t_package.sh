@@ -18,6 +18,7 @@ if dpkg-query -W -f '${Status}' tunnelctl 2>/dev/null | grep -q 'installed'; the
 	skip_all "package tunnelctl is already installed here"
 fi
 [ -e /usr/sbin/tunnelctl ] && skip_all "/usr/sbin/tunnelctl exists outside the package"
+[ -e /usr/sbin/tunnelctl-gate ] && skip_all "/usr/sbin/tunnelctl-gate exists outside the package"
 if [ -d /run/tunnelctl ] && [ -n "$(ls -A /run/tunnelctl 2>/dev/null)" ]; then
 	skip_all "/run/tunnelctl is in use"
 fi
@@ -135,6 +136,27 @@ if command -v systemd-tmpfiles >/dev/null; then
 else
 	skip "systemd-tmpfiles not installed"
 fi
+# The server side ships in the same package: tunnelctl-gate, its page, the
+# set-up guide and the example set-up.
+G=/usr/sbin/tunnelctl-gate
+check "$G is installed" test -x "$G"
+is "$(stat -c '%U:%G %a' "$G" 2>/dev/null)" "root:root 755" "$G is root:root 0755"
+is "$("$G" --version 2>&1)" "tunnelctl-gate ${VERSION%%-*}" "tunnelctl-gate --version"
+ssh-keygen -q -t ed25519 -N '' -C edge-1 -f "$WORK/edge1" </dev/null
+line=$(env -u TUNNELCTL_GATE_PATH "$G" authorized-key --device edge-1 --ports 8080 <"$WORK/edge1.pub" 2>&1)
+check "authorized-key names the installed gate" grep -qF 'command="/usr/sbin/tunnelctl-gate serve --device edge-1 --ports 8080"' <<<"$line"
+GMAN=/usr/share/man/man8/tunnelctl-gate.8.gz
+check "man page $GMAN" test -s "$GMAN"
+if command -v man >/dev/null; then
+	is "$(man -w tunnelctl-gate 2>/dev/null)" "$GMAN" "man -w finds tunnelctl-gate(8)"
+else
+	skip "man not installed"
+fi
+check "SERVER.md installed" bash -c 'test -s /usr/share/doc/tunnelctl/SERVER.md || test -s /usr/share/doc/tunnelctl/SERVER.md.gz'
+for f in README.md tunnelctl-gate.sshd.conf tunnelctl-gate.tmpfiles authorized_keys.example principals.example; do
+	check "gate example $f installed uncompressed" test -s "$EX/gate/$f"
+done
+check "no gate registry is made by the package (the account is the site's)" test ! -e /run/tunnelctl-gate
 dpkg -L tunnelctl >"$WORK/files"
 check "dpkg -L lists the package's files" grep -qx "$B" "$WORK/files"
 
@@ -198,6 +220,7 @@ while read -r f; do
 done <"$WORK/files"
 is "$left" "" "no file of the package is left"
 check "/usr/sbin/tunnelctl is gone" test ! -e /usr/sbin/tunnelctl
+check "/usr/sbin/tunnelctl-gate is gone" test ! -e /usr/sbin/tunnelctl-gate
 check "/usr/share/doc/tunnelctl is gone" test ! -e /usr/share/doc/tunnelctl
 check "/run/tunnelctl is gone after purge" test ! -e /run/tunnelctl
 check "no dpkg info files left" bash -c '! ls /var/lib/dpkg/info/tunnelctl.* >/dev/null 2>&1'

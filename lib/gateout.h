@@ -1,0 +1,36 @@
+/* gateout.h: what `tunnelctl-gate list` prints, from the same records in
+ * every format: a table for people at a terminal, the contract's JSON, an
+ * HTML page for people who are not engineers, and an nginx map body.
+ * Every function returns heap text the caller frees. */
+#ifndef TC_GATEOUT_H
+#define TC_GATEOUT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "registry.h"
+
+#define TC_GATE_DOMAIN_MAX 200	/* leaves room for TUNNEL.DEVICE. in a 253-byte name */
+
+char *tc_gate_out_table(const struct tc_gate_rec *v, size_t n, time_t now);
+char *tc_gate_out_json(const struct tc_gate_rec *v, size_t n);
+/* domain may be NULL: the page then has no links and says why. */
+char *tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time_t now);
+/* One `HOST SCHEME://ADDR:PORT;` line per session whose host name is valid.
+ * A session without one, or whose host a newer session of the same device
+ * and tunnel takes, is left out with a line in *warn (heap text, "" if none). */
+char *tc_gate_out_nginx(const struct tc_gate_rec *v, size_t n, const char *domain, char **warn);
+
+/* TUNNEL.DEVICE.DOMAIN in lower case into out, 0; or -1 when that is not a
+ * valid DNS name (a '_' in the tunnel name, a device id that is not a
+ * sequence of labels, longer than 253 bytes). */
+int tc_gate_host(const struct tc_gate_rec *r, const char *domain, char *out, size_t sz);
+
+/* A domain for --domain: a DNS name of letters, digits, '-' and '.'
+ * (case-folded by the caller), at most TC_GATE_DOMAIN_MAX bytes. */
+int tc_gate_valid_domain(const char *s);
+
+/* "2026-11-22T10:00:00Z" (buf >= 21 bytes). */
+void tc_gate_rfc3339(int64_t t, char *buf, size_t sz);
+
+#endif

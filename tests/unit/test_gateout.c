@@ -1,0 +1,116 @@
+/* test_gateout: list's formats (lib/gateout.c): the contract's JSON, the
+ * HTML page with hostile device-chosen text escaped, and the nginx map
+ * with only valid host names. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "gateout.h"
+#include "tap.h"
+
+static void
+rec(struct tc_gate_rec *r, const char *id, const char *dev, const char *tun, const char *target,
+    unsigned port, int64_t started, int64_t expires)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->device, sizeof(r->device), "%s", dev);
+	snprintf(r->tunnel, sizeof(r->tunnel), "%s", tun);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	r->ports[0] = (uint16_t)port;
+	r->nports = 1;
+	snprintf(r->bind, sizeof(r->bind), "127.0.0.1");
+	snprintf(r->client, sizeof(r->client), "198.51.100.2");
+	r->started_at = started;
+	r->expires_at = expires;
+	r->pid = 4242;
+}
+
+int
+main(void)
+{
+	struct tc_gate_rec v[6];
+	char *t, *warn, host[300];
+	json_object *o, *s, *x;
+
+	rec(&v[0], "00000000000000a1", "edge-0042", "inverter-web", "192.0.2.50:443", 8080, 1795000000, 1795003600);
+	rec(&v[1], "00000000000000a2", "edge-0042", "ssh", "localhost:22", 40001, 1795000000, 0);
+
+	t = tc_gate_out_json(v, 2);
+	o = json_tokener_parse(t);
+	ok(o && json_object_object_get_ex(o, "sessions", &s) && json_object_array_length(s) == 2, "JSON: two sessions");
+	x = json_object_array_get_idx(s, 0);
+	ok(json_object_object_length(x) == 10, "JSON: the contract's ten fields");
+	is_str(json_object_get_string(json_object_object_get(x, "started_at")), "2026-11-18T11:06:40Z",
+	       "started_at in RFC 3339 UTC");
+	is_str(json_object_get_string(json_object_object_get(x, "expires_at")), "2026-11-18T12:06:40Z", "expires_at");
+	ok(json_object_is_type(json_object_object_get(json_object_array_get_idx(s, 1), "expires_at"), json_type_null),
+	   "no expiry: expires_at null");
+	ok(json_object_get_int(json_object_array_get_idx(json_object_object_get(x, "ports"), 0)) == 8080, "ports array");
+	json_object_put(o);
+	free(t);
+	t = tc_gate_out_json(v, 0);
+	is_str(t, "{\"sessions\":[]}", "JSON: none");
+	free(t);
+
+	/* nginx map */
+	t = tc_gate_out_nginx(v, 2, "tunnels.example.com", &warn);
+	is_str(t, "inverter-web.edge-0042.tunnels.example.com https://127.0.0.1:8080;\n"
+		  "ssh.edge-0042.tunnels.example.com http://127.0.0.1:40001;\n",
+	       "nginx map: https for a 443 target, http otherwise");
+	is_str(warn, "", "no warnings");
+	free(t);
+	free(warn);
+
+	rec(&v[0], "00000000000000b1", "Edge-9", "web_ui", "192.0.2.50:443", 8081, 1, 0);
+	rec(&v[1], "00000000000000b2", "Edge-9", "web", "192.0.2.50:80", 8082, 1, 0);
+	rec(&v[2], "00000000000000b3", "Edge-9", "web", "192.0.2.50:80", 8083, 2, 0);
+	rec(&v[3], "00000000000000b4", "site_3", "web", "192.0.2.50:80", 8084, 1, 0);
+	rec(&v[4], "00000000000000b5", "a..b", "web", "192.0.2.50:80", 8085, 1, 0);
+	t = tc_gate_out_nginx(v, 5, "example.com", &warn);
+	is_str(t, "web.edge-9.example.com http://127.0.0.1:8083;\n",
+	       "nginx map: lower case, newest session per name, no invalid names");
+	ok(strstr(warn, "b1") && strstr(warn, "'_' is not allowed"), "warned: '_' in a tunnel name");
+	ok(strstr(warn, "b2") && strstr(warn, "newer session"), "warned: superseded session");
+	ok(strstr(warn, "b4") && strstr(warn, "b5"), "warned: device ids that are no host names");
+	free(t);
+	free(warn);
+	v[0].bind[0] = '\0';
+	snprintf(v[1].bind, sizeof(v[1].bind), "::1");
+	t = tc_gate_out_nginx(&v[1], 1, "example.com", &warn);
+	is_str(t, "web.edge-9.example.com http://[::1]:8082;\n", "an IPv6-only listener is reached on [::1]");
+	free(t);
+	free(warn);
+
+	ok(tc_gate_host(&v[1], "example.com", host, sizeof(host)) == 0, "host name");
+	ok(tc_gate_valid_domain("tunnels.example.com") && !tc_gate_valid_domain("-x.com") &&
+	   !tc_gate_valid_domain("a..b") && !tc_gate_valid_domain("a b") && !tc_gate_valid_domain("x.com/")
+	   && !tc_gate_valid_domain(""), "domain grammar");
+
+	/* HTML: a hostile device chooses its tunnel name (validated) and its
+	 * claimed target (validated as HOST:PORT); the page escapes anyway,
+	 * and its device id comes from the operator. */
+	rec(&v[0], "00000000000000c1", "edge-1", "web", "192.0.2.50:443", 8080, 1795000000, 1795003600);
+	rec(&v[1], "00000000000000c2", "edge-1", "x", "<script>alert(1)</script>:1", 8081, 1795000000, 0);
+	snprintf(v[1].target, sizeof(v[1].target), "<script>\"'&:1");
+	t = tc_gate_out_html(v, 2, "example.com", 1795000000);
+	ok(strstr(t, "<!DOCTYPE html>") && strstr(t, "</html>"), "HTML: a whole page");
+	ok(!strstr(t, "<script") && strstr(t, "&lt;script&gt;&quot;&#39;&amp;:1"), "HTML: device text escaped");
+	ok(strstr(t, "<a href=\"https://web.edge-1.example.com/\">"), "HTML: link per session");
+	ok(strstr(t, "18 Nov 2026, 12:06 UTC (60 minutes left)"), "HTML: closing time with time left, UTC stated");
+	ok(strstr(t, "no time limit"), "HTML: no expiry said plainly");
+	ok(!strstr(t, "src=") && !strstr(t, "http://") && !strstr(t, "<link"), "HTML: no external asset, no script");
+	free(t);
+	t = tc_gate_out_html(v, 2, NULL, 1795000000);
+	ok(!strstr(t, "<a ") && strstr(t, "Links are not shown"), "HTML without --domain: no links, and says so");
+	free(t);
+	t = tc_gate_out_html(v, 0, "example.com", 1795000000);
+	ok(strstr(t, "No tunnels are open right now."), "HTML: no sessions said plainly");
+	free(t);
+	t = tc_gate_out_table(v, 1, 1795000000);
+	ok(strstr(t, "DEVICE") && strstr(t, "edge-1") && strstr(t, "2026-11-18T12:06:40Z"), "table");
+	free(t);
+	return tap_done();
+}
