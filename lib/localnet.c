@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include <libmnl/libmnl.h>
 
 #include "localnet.h"
+#include "nlsock.h"
 
 /* An rtnetlink answer slower than this means something is stuck. */
 #define NL_TIMEOUT_S 5
@@ -57,26 +57,6 @@ route_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr_cb, data);
 }
 
-static struct mnl_socket *
-rt_open(struct tc_err *err)
-{
-	struct mnl_socket *nl;
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
-
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (nl == NULL) {
-		tc_err_set(err, TC_ERR_RUNTIME, "rtnetlink socket: %s", strerror(errno));
-		return NULL;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		tc_err_set(err, TC_ERR_RUNTIME, "rtnetlink socket: %s", strerror(errno));
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
 int
 tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err)
 {
@@ -91,7 +71,7 @@ tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err)
 
 	if (inet_ntop(AF_INET, &dst, ip, sizeof(ip)) == NULL)
 		ip[0] = '\0';
-	nl = rt_open(err);
+	nl = tc_nl_open(NETLINK_ROUTE, 0, 0, NL_TIMEOUT_S, 0, 0, err);
 	if (nl == NULL)
 		return -1;
 	memset(buf, 0, sizeof(buf));	/* attribute padding goes to the kernel too */
