@@ -417,6 +417,52 @@ tc_localnet_set_flags(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t 
 }
 
 int
+tc_localnet_adopt(const char *save_dir, int parentfd, const char *old_name, struct tc_err *err)
+{
+	char old[VALUE_MAX], have[VALUE_MAX];
+	struct dirent *de;
+	DIR *d;
+	int ofd, dfd, fd, r, ret = 0;
+
+	ofd = openat(parentfd, old_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ofd < 0)
+		return errno == ENOENT ? 0 : tc_err_set(err, TC_ERR_RUNTIME, "route_localnet: %s: %s",
+							old_name, strerror(errno));
+	d = fdopendir(ofd);
+	if (d == NULL) {
+		close(ofd);
+		return tc_err_set(err, TC_ERR_RUNTIME, "route_localnet: %s: %s", old_name,
+				  strerror(errno));
+	}
+	dfd = savedir_open(save_dir, err);
+	while (dfd >= 0 && ret == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || iface_valid(de->d_name, NULL) < 0)
+			continue;
+		fd = openat(ofd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? -1 : read_value(fd, old);
+		if (fd >= 0)
+			close(fd);
+		if (r == 0) {
+			r = save_read(dfd, save_dir, de->d_name, have, err);
+			/* Two directories of an older version each saved a value: the
+			 * second saw the first one's 1, so a saved 0 is the original. */
+			if (r == 0 || (r == 1 && strcmp(old, "0") == 0))
+				r = save_write(dfd, save_dir, de->d_name, old, err);
+			ret = r < 0 ? -1 : 0;
+		}
+		if (ret == 0)
+			(void)unlinkat(ofd, de->d_name, 0);
+	}
+	closedir(d);
+	if (dfd < 0)
+		return -1;
+	close(dfd);
+	if (ret == 0)
+		(void)unlinkat(parentfd, old_name, AT_REMOVEDIR);	/* stays if anything else is in it */
+	return ret;
+}
+
+int
 tc_localnet_get(const char *iface, int *on, struct tc_err *err)
 {
 	char v[VALUE_MAX];
