@@ -124,11 +124,10 @@ target_iface(const struct tc_dnat *r, int strict, char name[IF_NAMESIZE], struct
 }
 
 /* The interfaces toward the targets of all n rules, each once, into ifs
- * (room for n); *unknown when some target has no route now, which only for
- * rules[strict] (TC_FW_NONE: none) is an error. */
-static int
-ifaces_of(const struct tc_dnat *rules, size_t n, size_t strict,
-	  char (*ifs)[IF_NAMESIZE], size_t *nif, int *unknown, struct tc_err *err)
+ * (room for n); *unknown when some target has no route now. */
+static void
+ifaces_of(const struct tc_dnat *rules, size_t n, char (*ifs)[IF_NAMESIZE], size_t *nif,
+	  int *unknown)
 {
 	size_t i, j;
 	int r, dup_found;
@@ -138,9 +137,7 @@ ifaces_of(const struct tc_dnat *rules, size_t n, size_t strict,
 	for (i = 0; i < n; i++) {
 		char name[IF_NAMESIZE];
 
-		r = target_iface(&rules[i], i == strict, name, err);
-		if (r < 0)
-			return -1;
+		r = target_iface(&rules[i], 0, name, NULL);
 		*unknown |= r == FW_NOROUTE;
 		if (r != FW_IFACE)
 			continue;
@@ -149,7 +146,6 @@ ifaces_of(const struct tc_dnat *rules, size_t n, size_t strict,
 		if (!dup_found)
 			memcpy(ifs[(*nif)++], name, IF_NAMESIZE);
 	}
-	return 0;
 }
 
 /* The tunnel a rule's comment names: NAME of NAME@TAG. */
@@ -258,17 +254,15 @@ merge(const struct tc_fwreg_owner *o, size_t no, const struct tc_dnat *own, size
  * process is killed: the table (with its drop rule) before route_localnet
  * is turned on; route_localnet restored before the table goes. */
 static int
-apply(const char *save_dir, const struct tc_dnat *all, size_t nall, size_t strict,
-      struct tc_err *err)
+apply(const char *save_dir, const struct tc_dnat *all, size_t nall, struct tc_err *err)
 {
 	char (*ifs)[IF_NAMESIZE] = xcalloc(nall, IF_NAMESIZE);
 	size_t nif;
-	int unknown, r = 0;
+	int unknown, r;
 
 	if (nall > 0) {
-		r = ifaces_of(all, nall, strict, ifs, &nif, &unknown, err);
-		if (r == 0)
-			r = tc_nft_apply(all, nall, err);
+		ifaces_of(all, nall, ifs, &nif, &unknown);
+		r = tc_nft_apply(all, nall, err);
 		/* an interface we cannot name now: restore nothing yet */
 		if (r == 0)
 			r = tc_localnet_set_flags(save_dir, ifs, nif,
@@ -290,6 +284,7 @@ tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 	struct tc_fwreg_owner *others = NULL;
 	struct tc_dnat *own, *all = NULL;
 	char tag[TC_FW_TAG_LEN + 1], dir[TC_PATH_MAX], path[sizeof(reg.path) + 16];
+	char ifname[IF_NAMESIZE], tname[TC_NAME_MAX + 1];
 	size_t n, inc, nothers = 0, nall;
 	int r, marked;
 
@@ -317,15 +312,15 @@ tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 		r = tc_fwreg_others(&reg, 1, &others, &nothers, err);
 	if (r == 0)
 		r = port_clash(own, n, inc, others, nothers, err);
+	if (r == 0 && inc != TC_FW_NONE)
+		r = target_iface(&own[inc], 1, ifname, err) < 0 ? -1 : 0;
 	/* The rule takes every local connection to that port: a service of the
 	 * device listening there becomes unreachable from the device itself. */
 	if (r == 0 && inc != TC_FW_NONE && port_listened(own[inc].local_port)) {
-		char name[TC_NAME_MAX + 1];
-
-		tunnel_of(&own[inc], name);
+		tunnel_of(&own[inc], tname);
 		tc_log(TC_LOG_WARN, "%s: local port %u is also a listening service on this device; "
 		       "local connections to it will reach the tunnel's target instead",
-		       name, (unsigned)own[inc].local_port);
+		       tname, (unsigned)own[inc].local_port);
 	}
 	/* Marked before anything is recorded or installed, so that a crash
 	 * leaves this directory known to have rules to clean up. */
@@ -335,8 +330,7 @@ tc_fw_reconcile(const char *state_path, int statefd, const char *include,
 		r = tc_fwreg_put(&reg, own, n, err);
 	if (r == 0) {
 		all = merge(others, nothers, own, n, &nall);
-		/* merge() puts our own rules last */
-		r = apply(path, all, nall, inc == TC_FW_NONE ? inc : nall - n + inc, err);
+		r = apply(path, all, nall, err);
 	}
 	if (r == 0 && n == 0)
 		(void)unlinkat(statefd, TC_FW_MARK, 0);
@@ -386,10 +380,7 @@ localnet_ok(const char *save_dir, const struct tc_dnat *rules, size_t n)
 	size_t i, nif;
 	int on, ok = 1, unknown;
 
-	if (ifaces_of(rules, n, TC_FW_NONE, ifs, &nif, &unknown, NULL) < 0) {
-		free(ifs);
-		return 1;	/* cannot tell: not a reason to rewrite the table */
-	}
+	ifaces_of(rules, n, ifs, &nif, &unknown);
 	for (i = 0; i < nif && ok; i++) {
 		if (tc_localnet_get(ifs[i], &on, NULL) == 0 && !on)
 			ok = 0;
