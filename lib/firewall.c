@@ -1,6 +1,5 @@
-/* firewall.c: the DNAT rules a state directory's live tunnels need, merged
- * with every other state directory's (lib/fwreg.c) into the one table of the
- * network namespace (lib/nft.h), and route_localnet to match (lib/localnet.c). */
+/* firewall.c: the rules a state directory's live tunnels need, merged with the
+ * other directories' (fwreg.c) into the namespace's table (nft.h) and sysctls. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,6 @@
-/* firewall.h: derive the DNAT table from the tunnels on disk and apply it.
- * The table and route_localnet belong to the network namespace: every state
+/* firewall.h: derive the DNAT table from the tunnels on disk and apply it. */
+
+/* The table and route_localnet belong to the network namespace: every state
  * directory's rules live in it side by side, each directory's recorded in
  * the namespace's bookkeeping (fwreg.h) and tagged NAME@TAG in the table. */
 #ifndef TC_FIREWALL_H

@@ -1,8 +1,9 @@
-/* fwreg.h: the firewall's host-wide bookkeeping. `ip tunnelctl` and
- * route_localnet belong to a network namespace, not to a state directory:
- * which rules each state directory owns, and the values route_localnet had
- * before tunnelctl changed it, are kept per namespace, under
- * /run/tunnelctl-fw/NETNS/ (NETNS: the inode number of /proc/self/ns/net). */
+/* fwreg.h: the firewall's bookkeeping per network namespace: which rules each
+ * state directory owns, and the values route_localnet had before tunnelctl. */
+
+/* `ip tunnelctl` and route_localnet belong to a network namespace, not to a
+ * state directory, so this lives in /run/tunnelctl-fw/NETNS/ (NETNS: the
+ * inode number of /proc/self/ns/net). */
 #ifndef TC_FWREG_H
 #define TC_FWREG_H
 

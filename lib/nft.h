@@ -1,6 +1,7 @@
 /* nft.h: the `ip tunnelctl` nftables table, written over netlink with
- * libnftnl + libmnl in one atomic batch per change. No other table is touched.
- * nft_build.c writes it, nft_read.c reads it back, nft_mnl.c carries both. */
+ * libnftnl + libmnl in one atomic batch per change. No other table is touched. */
+
+/* nft_build.c writes it, nft_read.c reads it back, nft_mnl.c carries both. */
 #ifndef TC_NFT_H
 #define TC_NFT_H
 

@@ -1,6 +1,5 @@
-/* nft_mnl.c: the netlink transport of the `ip tunnelctl` table: the socket,
- * the batch (one message per object, each acked), the acks matched to their
- * message by sequence number, and GET requests and dumps. */
+/* nft_mnl.c: netlink transport for the `ip tunnelctl` table: socket, batch and
+ * acks (matched to their message by sequence number), GET requests and dumps. */
 #include "config.h"
 
 /* glibc's netinet/in.h must come before the kernel headers that pull linux/in.h */
