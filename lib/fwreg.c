@@ -200,15 +200,16 @@ tc_fwreg_open(struct tc_fwreg *r, int statefd, const char *state_path, int wait_
 		root = dir_open(AT_FDCWD, TC_FWREG_ROOT, TC_FWREG_ROOT, 1, err);
 		if (root >= 0) {
 			r->dirfd = dir_open(root, name, r->path, 1, err);
-			again = r->dirfd < 0 && errno == ENOENT;	/* root removed meanwhile */
 			close(root);
 		}
 		if (r->dirfd >= 0) {
 			r->lockfd = tc_lock(r->dirfd, wait_s, err);
 			if (r->lockfd >= 0 && fstat(r->lockfd, &st) == 0 && st.st_nlink > 0)
 				break;
-			/* unlinked: a close removed the directory while we waited */
-			again = r->lockfd >= 0;
+			/* A close removed the directory since we opened it: the lock
+			 * we got is unlinked, or there was no directory to make it in. */
+			again = r->lockfd >= 0 ||
+				(fstat(r->dirfd, &st) == 0 && st.st_nlink == 0);
 		}
 		fds_close(r);
 		if (!again || try + 1 == OPEN_TRIES) {
@@ -255,14 +256,14 @@ tc_fwreg_close(struct tc_fwreg *r)
 		return;
 	/* Nothing owned, nothing to restore: leave nothing behind. The lock
 	 * file goes last but one, while we still hold it: a process waiting for
-	 * it finds it unlinked once it gets it, and starts over. */
+	 * it finds it unlinked once it gets it, and starts over. TC_FWREG_ROOT
+	 * itself stays: a sandboxed service may hold it as its own bind mount
+	 * (systemd's RuntimeDirectory=), which removing it here would orphan. */
 	if (holds_nothing(r->dirfd, OWNERS) && holds_nothing(r->dirfd, TC_FWREG_LOCALNET) &&
 	    tc_subdir_remove(r->dirfd, OWNERS, NULL) == 0 &&
 	    tc_subdir_remove(r->dirfd, TC_FWREG_LOCALNET, NULL) == 0 &&
-	    unlinkat(r->dirfd, NETNS_FILE, 0) == 0 &&
-	    unlinkat(r->dirfd, TC_LOCK_NAME, 0) == 0 &&
-	    rmdir(r->path) == 0)
-		(void)rmdir(TC_FWREG_ROOT);	/* fails while another namespace uses it */
+	    unlinkat(r->dirfd, NETNS_FILE, 0) == 0 && unlinkat(r->dirfd, TC_LOCK_NAME, 0) == 0)
+		(void)rmdir(r->path);
 	fds_close(r);
 }
 

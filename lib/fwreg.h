@@ -51,7 +51,8 @@ int tc_fwreg_open(struct tc_fwreg *r, int statefd, const char *state_path, int w
 		  struct tc_err *err);
 
 /* Release the lock; when no directory owns anything and no route_localnet
- * value is saved, the namespace's directory is removed first. */
+ * value is saved, the namespace's directory is removed first (the
+ * TC_FWREG_ROOT above it stays, as /run/tunnelctl does). */
 void tc_fwreg_close(struct tc_fwreg *r);
 
 /* The rules every other state directory owns (*v heap, free with
