@@ -1,4 +1,4 @@
-/* fuzz-sources: lib/doc.c lib/spec.c lib/sha256.c lib/err.c */
+/* fuzz-sources: lib/doc.c lib/json_strict.c lib/pfp.c lib/spec.c lib/key.c lib/echo.c lib/num.c lib/sha256.c lib/err.c lib/xalloc.c lib/log.c */
 /* fuzz_doc: tc_doc_parse and tc_doc_imsi on arbitrary bytes. Oracle: no
  * sanitizer report, and every accepted spec passes tc_spec_validate again
  * (the parser never hands out something the validator would refuse). */

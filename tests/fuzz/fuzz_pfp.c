@@ -1,4 +1,4 @@
-/* fuzz-sources: lib/doc.c lib/spec.c lib/sha256.c lib/err.c */
+/* fuzz-sources: lib/pfp.c lib/spec.c lib/key.c lib/echo.c lib/num.c lib/sha256.c lib/err.c lib/xalloc.c lib/log.c */
 /* fuzz_pfp: tc_parse_pfp on arbitrary strings. Oracle: no sanitizer report;
  * an accepted portForwardParam yields a spec that tc_spec_validate accepts
  * and that has no field an ssh argv could read as an option. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc.h"
+#include "pfp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
