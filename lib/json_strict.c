@@ -98,14 +98,193 @@ utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
+/* Where the prescan is, so that what it finds is named by its JSON path
+ * like every other error: one frame per open container. */
+struct frame {
+	char kind;		/* '{' or '[' */
+	char want_key;		/* '{': the next string is a member's key */
+	char has_key;		/* '{': key holds the current member's key */
+	size_t idx;		/* '[': the current element */
+	/* '{': the current key, decoded and cut one char past TC_ECHO_MAX, so
+	 * that tc_echo marks a longer key with "..." */
+	char key[TC_ECHO_MAX + 2];
+};
+
+struct track {
+	const struct tc_json_rules *rules;
+	int depth;
+	struct frame f[TC_JSON_DEPTH_MAX];
+};
+
+/* out[*o..] += s, as much as fits; a path cut short ends in "...". */
+static void
+put(char out[TC_JSON_PATH_MAX], size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*o + n < TC_JSON_PATH_MAX) {
+		memcpy(out + *o, s, n + 1);
+		*o += n;
+		return;
+	}
+	memcpy(out + *o, s, TC_JSON_PATH_MAX - 1 - *o);
+	memcpy(out + TC_JSON_PATH_MAX - 4, "...", 4);
+	*o = TC_JSON_PATH_MAX - 1;
+}
+
+static void
+track_path(const struct track *t, char out[TC_JSON_PATH_MAX])
+{
+	char e[TC_ECHO_MAX + 4], idx[24];
+	size_t o = 0;
+	int i;
+
+	out[0] = '\0';
+	put(out, &o, t->rules->root);
+	for (i = 0; i < t->depth; i++) {
+		const struct frame *f = &t->f[i];
+
+		if (f->kind == '[') {
+			int r = snprintf(idx, sizeof(idx), "[%zu]", f->idx);
+
+			if (r > 0 && (size_t)r < sizeof(idx))
+				put(out, &o, idx);
+		} else if (f->has_key) {
+			if (o > 0)
+				put(out, &o, ".");
+			put(out, &o, tc_echo(f->key, e));
+		}
+	}
+	if (o == 0)
+		put(out, &o, t->rules->what);
+}
+
+/* What a string may not hold. */
+enum bad { BAD_NONE, BAD_NUL, BAD_CONTROL };
+
+static void
+key_put(char *key, size_t *k, char c)
+{
+	if (key != NULL && *k < TC_ECHO_MAX + 1) {
+		key[(*k)++] = c;
+		key[*k] = '\0';
+	}
+}
+
+static int
+hex4(const char *p, unsigned *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* The string whose opening quote is buf[i]: returns the index of its closing
+ * quote (len if there is none). The first NUL escape or raw control
+ * character goes to *bad and *badc. With key != NULL the string is decoded
+ * into key for a path: non-ASCII as one '?' per UTF-8 byte, as tc_echo
+ * shows it, and NUL as '?'. */
+static size_t
+scan_string(const char *buf, size_t len, size_t i, enum bad *bad, unsigned *badc, char *key)
+{
+	static const char esc_from[] = "bfnrt", esc_to[] = "\b\f\n\r\t";
+	size_t k = 0, q;
+	unsigned cp;
+
+	if (key != NULL)
+		key[0] = '\0';
+	for (i++; i < len && buf[i] != '"'; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c < 0x20 && *bad == BAD_NONE) {
+			*bad = BAD_CONTROL;
+			*badc = c;
+		}
+		if (c != '\\') {
+			key_put(key, &k, c == '\0' ? '?' : (char)c);
+			continue;
+		}
+		if (++i >= len)
+			break;
+		if ((unsigned char)buf[i] < 0x20 && *bad == BAD_NONE) {
+			*bad = BAD_CONTROL;	/* a backslash does not make it JSON */
+			*badc = (unsigned char)buf[i];
+		}
+		if (buf[i] != 'u') {
+			const char *m = strchr(esc_from, buf[i]);
+
+			key_put(key, &k, m != NULL && buf[i] != '\0' ? esc_to[m - esc_from] : buf[i]);
+			continue;
+		}
+		if (i + 4 >= len || hex4(buf + i + 1, &cp) < 0)
+			continue;	/* not JSON: json-c refuses it */
+		i += 4;
+		if (cp == 0 && *bad == BAD_NONE)
+			*bad = BAD_NUL;
+		if (cp < 0x80) {
+			key_put(key, &k, cp == 0 ? '?' : (char)cp);
+			continue;
+		}
+		/* a high surrogate stands for the pair's 4 bytes, a low one for none */
+		q = cp < 0x800 ? 2 : (cp >= 0xd800 && cp <= 0xdbff) ? 4 : (cp >= 0xdc00 && cp <= 0xdfff) ? 0 : 3;
+		while (q-- > 0)
+			key_put(key, &k, '?');
+	}
+	return i;
+}
+
+static int
+bad_string(const struct track *t, enum bad bad, unsigned c, int is_key, struct tc_err *err)
+{
+	char p[TC_JSON_PATH_MAX];
+
+	track_path(t, p);
+	if (bad == BAD_NUL)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: \\u0000 (NUL) in a %s", p, is_key ? "key" : "string");
+	return tc_err_set(err, TC_ERR_INVALID, "%s: control character (0x%02x) in a %s",
+			  p, c, is_key ? "key" : "string");
+}
+
+static int
+is_letter(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Outside strings, the only words of JSON (and 'e' of exponents). */
+static int
+known_word(const char *w, size_t n)
+{
+	return (n == 4 && (memcmp(w, "true", 4) == 0 || memcmp(w, "null", 4) == 0)) ||
+	       (n == 5 && memcmp(w, "false", 5) == 0) || (n == 1 && (w[0] == 'e' || w[0] == 'E'));
+}
+
 /* A pass over the raw text for what json-c tolerates but JSON does not:
  * NUL bytes, raw control characters in strings, "\u0000" (json-c keeps it,
  * and a C string would silently end there), single quotes, NaN/Infinity,
- * comments, malformed UTF-8. It also counts ':' outside strings: in JSON that is exactly the
- * number of object members, which check_dups() compares with the tree. */
+ * comments, malformed UTF-8, and nesting deeper than the rules allow. It
+ * also counts ':' outside strings: in JSON that is exactly the number of
+ * object members, which the duplicate check compares with the tree. */
 static int
-prescan(const char *buf, size_t len, size_t *members, const char *what, struct tc_err *err)
+prescan(const char *buf, size_t len, const struct tc_json_rules *rules, size_t *members, struct tc_err *err)
 {
+	const char *what = rules->what;
+	int depth_max = rules->max_depth < TC_JSON_DEPTH_MAX ? rules->max_depth : TC_JSON_DEPTH_MAX;
+	struct track t;
 	size_t i, n = 0;
 
 	for (i = 0; i < len;) {
@@ -115,38 +294,71 @@ prescan(const char *buf, size_t len, size_t *members, const char *what, struct t
 			return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid UTF-8 (byte %zu)", what, i);
 		i += u;
 	}
+	t.rules = rules;
+	t.depth = 0;
 	for (i = 0; i < len; i++) {
+		struct frame *top = t.depth > 0 ? &t.f[t.depth - 1] : NULL;
 		unsigned char c = (unsigned char)buf[i];
+		enum bad bad = BAD_NONE;
+		unsigned badc = 0;
+		int is_key;
+		char p[TC_JSON_PATH_MAX];
 
-		if (c == '"') {
-			for (i++; i < len && buf[i] != '"'; i++) {
-				if ((unsigned char)buf[i] < 0x20)
-					return tc_err_set(err, TC_ERR_INVALID,
-							  "%s: control character in a string", what);
-				if (buf[i] != '\\')
-					continue;
-				if (i + 5 < len && buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
-					return tc_err_set(err, TC_ERR_INVALID,
-							  "%s: \\u0000 (NUL) in a string", what);
-				i++;
+		switch (c) {
+		case '"':
+			is_key = top != NULL && top->kind == '{' && top->want_key;
+			if (is_key) {
+				top->want_key = 0;
+				top->has_key = 1;
 			}
-			continue;
-		}
-		if (c == ':')
+			i = scan_string(buf, len, i, &bad, &badc, is_key ? top->key : NULL);
+			if (bad != BAD_NONE)
+				return bad_string(&t, bad, badc, is_key, err);
+			break;
+		case '{':
+		case '[':
+			if (t.depth == depth_max) {
+				track_path(&t, p);
+				return tc_err_set(err, TC_ERR_INVALID, "%s: nesting too deep (more than %d levels)",
+						  p, depth_max);
+			}
+			top = &t.f[t.depth++];
+			top->kind = (char)c;
+			top->want_key = c == '{';
+			top->has_key = 0;
+			top->idx = 0;
+			break;
+		case '}':
+		case ']':
+			if (t.depth > 0)
+				t.depth--;
+			break;
+		case ',':
+			if (top != NULL && top->kind == '[')
+				top->idx++;
+			else if (top != NULL) {
+				top->want_key = 1;
+				top->has_key = 0;
+			}
+			break;
+		case ':':
 			n++;
-		else if (c == '\0' || c == '\'' || c == '/')
+			break;
+		case '\0':
+		case '\'':
+		case '/':
 			return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid JSON (byte %zu)", what, i);
-		else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
-			size_t j = i;
+		default:
+			if (is_letter((char)c)) {
+				size_t j = i;
 
-			while (j < len && ((buf[j] >= 'A' && buf[j] <= 'Z') || (buf[j] >= 'a' && buf[j] <= 'z')))
-				j++;
-			if (!((j - i == 4 && (memcmp(buf + i, "true", 4) == 0 || memcmp(buf + i, "null", 4) == 0)) ||
-			      (j - i == 5 && memcmp(buf + i, "false", 5) == 0) ||
-			      (j - i == 1 && (c == 'e' || c == 'E'))))
-				return tc_err_set(err, TC_ERR_INVALID,
-						  "%s: is not valid JSON (bare word at byte %zu)", what, i);
-			i = j - 1;
+				while (j < len && is_letter(buf[j]))
+					j++;
+				if (!known_word(buf + i, j - i))
+					return tc_err_set(err, TC_ERR_INVALID,
+							  "%s: is not valid JSON (bare word at byte %zu)", what, i);
+				i = j - 1;
+			}
 		}
 	}
 	*members = n;
@@ -171,16 +383,137 @@ count_members(struct json_object *o)
 	return n;
 }
 
-/* json-c keeps the last of duplicate keys silently. Each duplicate drops a
- * member (and whatever it held) from the tree, so the tree has fewer members
- * than the text has ':' exactly when some object repeats a key. Recursion is
- * bounded by the depth limit. */
-static int
-check_dups(struct json_object *root, size_t text_members, const char *what, struct tc_err *err)
+/* ---- duplicate keys ---- */
+
+/* The index just past the string whose opening quote is buf[i]. */
+static size_t
+skip_string(const char *buf, size_t len, size_t i)
 {
-	if (count_members(root) != text_members)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: an object has a duplicate key", what);
+	for (i++; i < len && buf[i] != '"'; i++)
+		if (buf[i] == '\\')
+			i++;
+	return i + 1;
+}
+
+/* The object whose '{' is buf[at]: its number of members in the text. With
+ * dup != NULL, the first of its keys given twice (decoded) is also copied
+ * into dup (cut to dupsz), "" if none. */
+static size_t
+text_members(const char *buf, size_t len, size_t at, char *dup, size_t dupsz)
+{
+	struct json_object *seen = dup != NULL ? XCHECK(json_object_new_object()) : NULL;
+	size_t i = at + 1, n = 0;
+	int depth = 1, want_key = 1;
+
+	if (dup != NULL)
+		dup[0] = '\0';
+	while (i < len && depth > 0) {
+		char c = buf[i];
+
+		if (c == '"') {
+			size_t end = skip_string(buf, len, i);
+
+			if (depth == 1 && want_key && seen != NULL && dup[0] == '\0') {
+				struct json_tokener *tok = XCHECK(json_tokener_new());
+				struct json_object *k = json_tokener_parse_ex(tok, buf + i, (int)(end - i));
+				const char *ks = k != NULL ? json_object_get_string(k) : "";
+
+				if (json_object_object_get_ex(seen, ks, NULL)) {
+					int r = snprintf(dup, dupsz, "%s", ks);
+
+					if (r < 0)	/* a key cut to dupsz is fine: tc_echo marks it */
+						memcpy(dup, "?", 2);
+				} else
+					json_object_object_add(seen, ks, NULL);
+				json_object_put(k);
+				json_tokener_free(tok);
+			}
+			if (depth == 1)
+				want_key = 0;
+			i = end;
+			continue;
+		}
+		if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		else if (c == ':' && depth == 1)
+			n++;
+		else if (c == ',' && depth == 1)
+			want_key = 1;
+		i++;
+	}
+	json_object_put(seen);
+	return n;
+}
+
+/* The text's objects, in the order their '{' appear. */
+struct dupscan {
+	const char *buf;
+	size_t len, pos;
+};
+
+static size_t
+next_object(struct dupscan *ds)
+{
+	size_t i = ds->pos;
+
+	while (i < ds->len && ds->buf[i] != '{')
+		i = ds->buf[i] == '"' ? skip_string(ds->buf, ds->len, i) : i + 1;
+	ds->pos = i + 1;
+	return i;
+}
+
+/* json-c keeps the last of duplicate keys silently, dropping a member (and
+ * whatever it held) from the tree. Walking the tree's objects in document
+ * order beside the text's, the first object with fewer members in the tree
+ * than in the text is the one with the duplicate: everything before it in
+ * that order is outside it, so unaffected. -1 with err naming the key's
+ * path, or 0 if none was found. Recursion is bounded by the depth limit. */
+static int
+find_dup(struct json_object *o, struct dupscan *ds, const char *path, struct tc_err *err)
+{
+	char p[TC_JSON_PATH_MAX], key[TC_ECHO_MAX + 2];
+	size_t i, n, at;
+
+	if (json_object_is_type(o, json_type_array)) {
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			tc_json_path_idx(p, path, i);
+			if (find_dup(json_object_array_get_idx(o, i), ds, p, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	at = next_object(ds);
+	if (at >= ds->len)
+		return 0;
+	if (text_members(ds->buf, ds->len, at, NULL, 0) != (size_t)json_object_object_length(o)) {
+		text_members(ds->buf, ds->len, at, key, sizeof(key));
+		tc_json_path(p, path, key);
+		return tc_err_set(err, TC_ERR_INVALID, "%s: duplicate key (given more than once in its object)", p);
+	}
+	json_object_object_foreach(o, k, v) {
+		tc_json_path(p, path, k);
+		if (find_dup(v, ds, p, err) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+static int
+check_dups(struct json_object *root, const char *buf, size_t len, size_t text_members_n,
+	   const struct tc_json_rules *rules, struct tc_err *err)
+{
+	struct dupscan ds = { buf, len, 0 };
+
+	if (count_members(root) == text_members_n)
+		return 0;
+	if (find_dup(root, &ds, rules->root, err) < 0)
+		return -1;
+	return tc_err_set(err, TC_ERR_INVALID, "%s: an object has a duplicate key", rules->what);
 }
 
 /* "1 MiB" rather than "1048576". */
@@ -198,47 +531,76 @@ size_text(size_t n, char *buf, size_t bufsz)
 	return r > 0 && (size_t)r < bufsz ? buf : "the limit";
 }
 
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* json-c on the whole text; a top-level number or literal is complete only
+ * at the end of input, which json-c learns from a final NUL byte. *o is
+ * NULL both on error and for a top-level null. */
+static enum json_tokener_error
+tokenize(const char *buf, size_t len, int depth, struct json_object **o, size_t *end)
+{
+	struct json_tokener *tok = XCHECK(json_tokener_new_ex(depth));
+	enum json_tokener_error je;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	*o = json_tokener_parse_ex(tok, buf, (int)len);
+	je = json_tokener_get_error(tok);
+	*end = json_tokener_get_parse_end(tok);
+	if (*o == NULL && je == json_tokener_continue) {
+		*o = json_tokener_parse_ex(tok, "", 1);
+		if ((je = json_tokener_get_error(tok)) != json_tokener_success)
+			je = json_tokener_continue;	/* a container or string left open */
+		*end = len;
+	}
+	json_tokener_free(tok);
+	return je;
+}
+
 int
 tc_json_parse(const char *buf, size_t len, const struct tc_json_rules *rules,
 	      struct json_object **root, struct tc_err *err)
 {
 	const char *what = rules->what;
 	char cap[32];
-	struct json_tokener *tok;
 	struct json_object *o;
 	enum json_tokener_error je;
-	size_t members = 0, end;
+	size_t members = 0, end, i;
 
 	if (buf == NULL || len == 0)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is empty", what);
 	if (len > rules->max_len)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is larger than %s (%zu bytes)",
 				  what, size_text(rules->max_len, cap, sizeof(cap)), len);
-	if (prescan(buf, len, &members, what, err) < 0)
+	for (i = 0; i < len && is_ws(buf[i]); i++)
+		;
+	if (i == len)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is empty (only whitespace)", what);
+	if (prescan(buf, len, rules, &members, err) < 0)
 		return -1;
-	tok = XCHECK(json_tokener_new_ex(rules->max_depth));
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	je = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (o == NULL) {
-		if (je == json_tokener_continue || je == json_tokener_success)
-			return tc_err_set(err, TC_ERR_INVALID, "%s: is truncated (JSON ends early)", what);
+	/* json-c counts a scalar inside the innermost container as one more
+	 * level; the prescan has already refused too many containers. */
+	je = tokenize(buf, len, rules->max_depth + 1, &o, &end);
+	if (je == json_tokener_continue)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is truncated (JSON ends early)", what);
+	if (je != json_tokener_success)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid JSON: %s at byte %zu",
 				  what, json_tokener_error_desc(je), end);
-	}
 	for (; end < len; end++)
-		if (buf[end] != ' ' && buf[end] != '\t' && buf[end] != '\n' && buf[end] != '\r') {
+		if (!is_ws(buf[end])) {
 			json_object_put(o);
 			return tc_err_set(err, TC_ERR_INVALID, "%s: trailing data after the JSON value at byte %zu",
 					  what, end);
 		}
 	if (!json_object_is_type(o, json_type_object)) {
+		tc_err_set(err, TC_ERR_INVALID, "%s: is %s, expected an object", what, tc_json_type_name(o));
 		json_object_put(o);
-		return tc_err_set(err, TC_ERR_INVALID, "%s: is not a JSON object", what);
+		return -1;
 	}
-	if (check_dups(o, members, what, err) < 0) {
+	if (check_dups(o, buf, len, members, rules, err) < 0) {
 		json_object_put(o);
 		return -1;
 	}

@@ -14,20 +14,26 @@
 /* A JSON path in a message: keys are echoed at most TC_ECHO_MAX chars each,
  * and a path that does not fit ends in "...". */
 #define TC_JSON_PATH_MAX 384
+/* The deepest nesting any rules may allow: the parser tracks the path of
+ * every open container to name where a problem is. */
+#define TC_JSON_DEPTH_MAX 64
 
 /* What one kind of document may be. */
 struct tc_json_rules {
 	const char *what;	/* names the whole document in messages: "document" */
 	const char *root;	/* path prefix of its members: "" or e.g. "subscriber" */
 	size_t max_len;		/* longer input is refused before parsing */
-	int max_depth;		/* deeper nesting is refused (1 = a flat object) */
+	int max_depth;		/* deeper nesting is refused (1 = a flat object); at most TC_JSON_DEPTH_MAX */
 };
 
 /* Parse buf[0..len) (not NUL-terminated necessarily) into *root, which must
  * be a JSON object; the caller json_object_put()s it. Strict: valid UTF-8
  * (shortest forms, no surrogates), no NUL (raw or \u0000), no raw control
  * characters in strings, no duplicate keys, no comments, single quotes,
- * NaN/Infinity or trailing data. 0 or -1 (TC_ERR_INVALID). */
+ * NaN/Infinity or trailing data. 0 or -1 (TC_ERR_INVALID). A problem inside
+ * the document is named by its JSON path ("a.b[2]: \u0000 (NUL) in a
+ * string", "a.b: duplicate key ..."); one with the whole of it by
+ * rules->what ("document: is null, expected an object"). */
 int tc_json_parse(const char *buf, size_t len, const struct tc_json_rules *rules,
 		  struct json_object **root, struct tc_err *err);
 

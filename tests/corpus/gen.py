@@ -99,15 +99,17 @@ V("soracom-base64-key", soracom("8080:localhost:22 t@h", key=B64))
 
 # ---- invalid: document level ----
 I("empty", b"", "document: is empty")
-I("whitespace-only", b" \n", "document:")
+I("whitespace-only", b" \n", "document: is empty (only whitespace)")
 I("truncated", b'{"ssh":{"imsis":{', "truncated")
 I("trailing-garbage", dump(native([T2])) + b"xyz", "document:")
 I("trailing-object", dump(native([T2])) + b"{}", "document:")
 I("single-quotes", b"{'version':1,'devices':{}}", "not valid JSON")
 I("comment", b'{"version":1,/*x*/"devices":{}}', "not valid JSON")
 I("nan", dump(mut(("target", "port"), 1)).replace(b'"port": 1', b'"port": NaN'), "not valid JSON")
-I("top-array", b"[]", "not a JSON object")
-I("top-null", b"null", "document:")
+I("top-array", b"[]", "document: is an array, expected an object")
+I("top-null", b"null", "document: is null, expected an object")
+I("top-null-newline", b"null\n", "document: is null, expected an object")
+I("top-number", b"42\n", "document: is an integer, expected an object")
 I("unknown-schema", b'{"foo":1}', "is neither SORACOM")
 I("captive-portal", b"<html><body>Please log in</body></html>", "document:")
 I("deep-nesting", b'{"version":1,"devices":' + b"[" * 100000, "nesting too deep")
@@ -116,13 +118,24 @@ I("invalid-utf8", dump(native([T2])).replace(b"tunnel.example.com", b"tunnel\xff
 I("overlong-utf8", dump(native([T2])).replace(b'"ssh"', b'"\xc0\xaf"'), "not valid UTF-8")
 I("surrogate-utf8", dump(native([T2])).replace(b'"ssh"', b'"\xed\xa0\x80"'), "not valid UTF-8")
 I("above-max-utf8", dump(native([T2])).replace(b'"ssh"', b'"\xf4\x90\x80\x80"'), "not valid UTF-8")
-I("nul-escape", dump(mut(("server", "host"), "h")).replace(b'"host": "h"', b'"host": "h\\u0000' + INJ.encode() + b'"'), "NUL")
+I("nul-escape", dump(mut(("server", "host"), "h")).replace(b'"host": "h"', b'"host": "h\\u0000' + INJ.encode() + b'"'),
+  "devices.edge-0042.tunnels[0].server.host: \\u0000 (NUL) in a string")
+I("nul-escape-key", dump(mut(("server", "host"), "h")).replace(b'"host": "h"', b'"ho\\u0000st": "h"'),
+  "devices.edge-0042.tunnels[0].server.ho?st: \\u0000 (NUL) in a key")
+I("nul-escape-other-device", dump(native([T2], {"edge-0001": {"tunnels": [{"name": "x"}]}})).replace(b'"x"', b'"x\\u0000"'),
+  "devices.edge-0001.tunnels[0].name: \\u0000 (NUL) in a string")
 I("raw-nul", dump(native([T2])).replace(b'"version"', b'\x00"version"'), "document:")
-I("raw-tab-in-string", dump(mut(("server", "host"), "a\tb")).replace(b"a\\tb", b"a\tb"), "control character")
-I("dup-key-port", dump(mut(("target", "port"), 443)).replace(b'"port": 443', b'"port": 443, "port": 444'), "duplicate key")
-I("dup-key-escaped", dump(mut(("target", "port"), 443)).replace(b'"port": 443', b'"port": 443, "\\u0070ort": 444'), "duplicate key")
-I("dup-key-device", dump(native([T2])).replace(b'"edge-0001"', b'"edge-0042"'), "duplicate key")
-I("dup-key-pfp", dump(soracom("8080:localhost:22 t@h")).replace(b'"portForwardParam"', b'"portForwardParam": "9:localhost:22 a@b", "portForwardParam"', 1), "duplicate key")
+I("raw-tab-in-string", dump(mut(("server", "host"), "a\tb")).replace(b"a\\tb", b"a\tb"),
+  "devices.edge-0042.tunnels[0].server.host: control character (0x09) in a string")
+I("raw-newline-in-key", dump(mut(("server", "host"), "h")).replace(b'"host"', b'"ho\nst"'),
+  "devices.edge-0042.tunnels[0].server.ho?st: control character (0x0a) in a key")
+I("dup-key-port", dump(mut(("target", "port"), 443)).replace(b'"port": 443', b'"port": 443, "port": 444'),
+  "devices.edge-0042.tunnels[0].target.port: duplicate key")
+I("dup-key-escaped", dump(mut(("target", "port"), 443)).replace(b'"port": 443', b'"port": 443, "\\u0070ort": 444'),
+  "devices.edge-0042.tunnels[0].target.port: duplicate key")
+I("dup-key-device", dump(native([T2])).replace(b'"edge-0001"', b'"edge-0042"'), "devices.edge-0042: duplicate key")
+I("dup-key-pfp", dump(soracom("8080:localhost:22 t@h")).replace(b'"portForwardParam"', b'"portForwardParam": "9:localhost:22 a@b", "portForwardParam"', 1),
+  "ssh.imsis.440101234567890.portForwardParam: duplicate key")
 I("too-large", b'{"version":1,"devices":{}}' + b" " * (2 * 1024 * 1024), "larger than 1 MiB")
 
 # ---- invalid: native schema ----
@@ -225,7 +238,8 @@ for tag, pfp, msg in (
         ("empty", "", "portForwardParam:")):
     I("soracom-pfp-" + tag, soracom(pfp), S + (msg if msg == "portForwardParam:" else "portForwardParam: " + msg))
 I("soracom-pfp-number", soracom(8080), S + "portForwardParam: is an integer")
-I("soracom-pfp-nul", dump(soracom("8080:localhost:22 t@h")).replace(b"t@h", b"t@h\\u0000 -oProxyCommand=x"), "NUL")
+I("soracom-pfp-nul", dump(soracom("8080:localhost:22 t@h")).replace(b"t@h", b"t@h\\u0000 -oProxyCommand=x"),
+  S + "portForwardParam: \\u0000 (NUL) in a string")
 I("soracom-key-bad", soracom("8080:localhost:22 t@h", key="not a key"), S + "privateKey:")
 I("soracom-key-missing", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h"}}}}, S + "privateKey: is missing")
 I("soracom-pfp-missing", {"ssh": {"imsis": {IMSI: {"privateKey": PEM}}}}, S + "portForwardParam: is missing")

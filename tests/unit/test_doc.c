@@ -252,10 +252,14 @@ test_native(void)
 	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"`id`\"", T0 "server.host: '`id`'");
 	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"a\\n[OK] tunnel up\"", T0 "server.host: 'a?[OK] tunnel up'");
 	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"\\u001b[31mred\"", T0 "server.host: '?[31mred'");
-	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"a\tb\"", "control character");
+	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"a\tb\"", T0 "server.host: control character (0x09) in a string");
 	/* B06: NUL */
-	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"h\\u0000-oProxyCommand=x\"", "NUL");
-	bad_native("\"name\":\"inverter-web\"", "\"name\\u0000x\":\"inverter-web\"", "NUL");
+	bad_native("\"host\":\"203.0.113.10\"", "\"host\":\"h\\u0000-oProxyCommand=x\"",
+		   T0 "server.host: \\u0000 (NUL) in a string");
+	bad_native("\"name\":\"inverter-web\"", "\"name\\u0000x\":\"inverter-web\"", T0 "name?x: \\u0000 (NUL) in a key");
+	bad_native("\"count\":3", "\"count\":3,\"c\\u0000\":[1,\"\\u0000\"]", T0 "keepalive.c?: \\u0000 (NUL) in a key");
+	bad_native("\"tunnels\":[{\"name\":\"BAD NAME\"}]", "\"tunnels\":[{},{\"name\":\"x\\u0000\"}]",
+		   "devices.other.tunnels[1].name: \\u0000 (NUL) in a string");
 	/* B13/B14: key content */
 	bad_native("\"private_key\":\"" KEYJ "\"", "\"private_key\":\"not a key\"", T0 "private_key:");
 	bad_native("\"private_key\":\"" KEYJ "\"", "\"private_key\":\"junk" KEYJ "\"", T0 "private_key:");
@@ -268,12 +272,12 @@ test_native(void)
 	/* duplicate tunnel names; B07 duplicate keys */
 	bad_native("\"tunnels\":[" TUNNEL, "\"tunnels\":[" TUNNEL "," TUNNEL,
 		   "devices.edge-0042.tunnels[1].name: 'inverter-web' is also the name of tunnels[0]");
-	bad_native("\"port\":443", "\"port\":443,\"port\":444", "duplicate key");
-	bad_native("\"port\":443", "\"port\":443,\"\\u0070ort\":444", "duplicate key");
-	bad_native("\"version\":1,", "\"version\":1,\"version\":1,", "duplicate key");
-	bad_native("\"edge-0042\":{", "\"edge-0042\":{\"tunnels\":[]},\"edge-0042\":{", "duplicate key");
+	bad_native("\"port\":443", "\"port\":443,\"port\":444", T0 "target.port: duplicate key");
+	bad_native("\"port\":443", "\"port\":443,\"\\u0070ort\":444", T0 "target.port: duplicate key");
+	bad_native("\"version\":1,", "\"version\":1,\"version\":1,", "version: duplicate key");
+	bad_native("\"edge-0042\":{", "\"edge-0042\":{\"tunnels\":[]},\"edge-0042\":{", "devices.edge-0042: duplicate key");
 	bad_native("\"other\":{\"tunnels\":[{\"name\":\"BAD NAME\"}]}",
-		   "\"other\":{\"tunnels\":[{\"a\":{\"b\":1,\"b\":{\"c\":2}}}]}", "duplicate key");
+		   "\"other\":{\"tunnels\":[{\"a\":{\"b\":1,\"b\":{\"c\":2}}}]}", "devices.other.tunnels[0].a.b: duplicate key");
 	/* B03 trailing garbage, B02 truncation, single quotes, comments */
 	bad_native("}}}", "}}}xyz", "document:");
 	bad_native("}}}", "}}}}", "document:");
@@ -294,13 +298,16 @@ test_limits(void)
 	char tunnels[20000];
 
 	bad_doc("", 0, "edge-0042", "document: is empty", "B01 empty body");
-	bad_doc("   ", 3, "edge-0042", "document:", "whitespace body");
+	bad_doc("   ", 3, "edge-0042", "document: is empty (only whitespace)", "whitespace body");
+	bad_doc("\r\n", 2, "edge-0042", "document: is empty (only whitespace)", "CRLF body");
 	bad_doc("{\"ssh\":{\"imsis\":{", 17, "440101234567890", "truncated", "B02 truncated");
-	bad_doc("[]", 2, "edge-0042", "not a JSON object", "top-level array");
-	bad_doc("\"x\"", 3, "edge-0042", "not a JSON object", "top-level string");
+	bad_doc("[]", 2, "edge-0042", "document: is an array, expected an object", "top-level array");
+	bad_doc("\"x\"", 3, "edge-0042", "document: is a string, expected an object", "top-level string");
+	bad_doc("42", 2, "edge-0042", "document: is an integer, expected an object", "top-level number");
 	bad_doc("{}", 2, "edge-0042", "is neither SORACOM", "empty object");
 	bad_doc("{\"foo\":1}", 9, "edge-0042", "is neither SORACOM", "unknown schema");
-	bad_doc("null", 4, "edge-0042", "document:", "null body");
+	bad_doc("null", 4, "edge-0042", "document: is null, expected an object", "null body");
+	bad_doc("null\n", 5, "edge-0042", "document: is null, expected an object", "null body with a newline");
 	bad_doc("<html>captive</html>", 20, "edge-0042", "document:", "B16 captive portal page");
 	bad_doc("{\"version\":1,\"devices\":{\"h\xff\xfe\":{\"tunnels\":[]}}}", 44, "edge-0042", "document:",
 		"B05 invalid UTF-8 in a key");
@@ -412,11 +419,13 @@ test_soracom(void)
 	bad_soracom(PFP, "8080:localhost:22\\ttunnel@h", S0 "portForwardParam:");
 	bad_soracom(PFP, "0.0.0.0:2222:localhost:22 t@h", S0 "portForwardParam: bind address '0.0.0.0'");
 	bad_soracom(PFP, "70000:localhost:22 t@h", S0 "portForwardParam: remote port: '70000' is not a port");
-	bad_soracom("\"portForwardParam\":", "\"portForwardParam\":\"9090:localhost:22 t@h\",\"portForwardParam\":", "duplicate key");
+	bad_soracom("\"portForwardParam\":", "\"portForwardParam\":\"9090:localhost:22 t@h\",\"portForwardParam\":",
+		    S0 "portForwardParam: duplicate key");
 	bad_soracom("\"440109999999999\":{\"junk\":1}", "\"440109999999999\":[]", "ssh.imsis.440109999999999: is an array");
 	bad_soracom("{\"ssh\":{", "{\"x\":1,\"ssh\":{", "x: unknown key");
 	bad_soracom("{\"imsis\":", "{\"imsi\":", "ssh.imsi: unknown key");
-	bad_soracom(PFP, "8080:localhost:22 tunnel@203.0.113.10\\u0000 -oProxyCommand=x", "NUL");
+	bad_soracom(PFP, "8080:localhost:22 tunnel@203.0.113.10\\u0000 -oProxyCommand=x",
+		    S0 "portForwardParam: \\u0000 (NUL) in a string");
 }
 
 static void

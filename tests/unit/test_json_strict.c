@@ -81,10 +81,56 @@ test_parse(void)
 	BAD("{\"a\":\"x\ty\"}", "control character");
 	BAD("{\"a\":1,\"a\":2}", "duplicate key");
 	BAD("{\"a\":1,\"\\u0061\":2}", "duplicate key");
-	BAD("[]", "document:");
-	BAD("\"x\"", "document:");
 	ok(parse("{\"imsi\":\"x\\u0000\"}", &sub_rules, &root, &err) < 0 && strncmp(err.msg, "subscriber", 10) == 0,
 	   "messages name the document as its rules say");
+}
+
+/* Defect: a document's NUL, control character or duplicate key named no
+ * field; null and whitespace-only documents were called truncated. */
+static void
+test_messages(void)
+{
+	struct json_object *root;
+	struct tc_err err;
+
+	/* the message is exactly the path, then what is wrong */
+	BAD("{\"a\":{\"b\":\"x\\u0000y\"}}", "a.b: \\u0000 (NUL) in a string");
+	BAD("{\"a\":[1,{\"c\":2},\"x\\u0000\"]}", "a[2]: \\u0000 (NUL) in a string");
+	BAD("{\"a\":{\"k\\u0000z\":1}}", "a.k?z: \\u0000 (NUL) in a key");
+	BAD("{\"\\u0061b\":{\"c\":\"\\u0000\"}}", "ab.c: \\u0000 (NUL) in a string");
+	BAD("{\"a\\\"b\":\"\\u0000\"}", "a\"b: \\u0000 (NUL) in a string");
+	BAD("{\"a\":{\"b\":\"x\ty\"}}", "a.b: control character (0x09) in a string");
+	BAD("{\"a\":[\"ok\",\"x\ny\"]}", "a[1]: control character (0x0a) in a string");
+	BAD("{\"a\":{\"k\x01\":1}}", "a.k?: control character (0x01) in a key");
+	BAD("{\"a\":[[],[],{\"b\":[\"x\",\"\\u0000\"]}]}", "a[2].b[1]: \\u0000 (NUL) in a string");
+	BAD("\"x\\u0000\"", "document: \\u0000 (NUL) in a string");
+	BAD("{\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":\"\\u0000\"}",
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...: \\u0000");
+	ok(parse("{\"imsi\":\"x\\u0000\"}", &sub_rules, &root, &err) < 0 &&
+	   strcmp(err.msg, "subscriber.imsi: \\u0000 (NUL) in a string") == 0, "the root path of the rules comes first");
+	/* the escaped \u0000 is found where it is, not in a later string */
+	BAD("{\"a\":\"\\\\u0000\",\"b\":\"\\u0000\"}", "b: \\u0000 (NUL)");
+	ok(parse("{\"a\":\"\\\\u0000\"}", &rules, &root, &err) == 0, "an escaped backslash before u0000 is no NUL");
+	json_object_put(root);
+	/* duplicate keys name the key where it repeats */
+	BAD("{\"a\":1,\"a\":2}", "a: duplicate key");
+	BAD("{\"o\":{\"x\":1,\"y\":{\"z\":1},\"\\u0078\":2}}", "o.x: duplicate key");
+	BAD("{\"o\":[{},{\"p\":{\"q\":1,\"q\":2}}],\"z\":{\"z\":1,\"z\":2}}", "o[1].p.q: duplicate key");
+	BAD("{\"a\":{\"x\":1,\"x\":{\"b\":1}},\"c\":{\"d\":1,\"d\":2}}", "a.x: duplicate key");
+	/* what the document is, rather than "truncated" */
+	BAD("null", "document: is null, expected an object");
+	BAD(" null\n", "document: is null, expected an object");
+	BAD("   ", "document: is empty (only whitespace)");
+	BAD("\r\n\t", "document: is empty (only whitespace)");
+	BAD("[]", "document: is an array, expected an object");
+	BAD("\"x\"", "document: is a string, expected an object");
+	BAD("12", "document: is an integer, expected an object");
+	BAD("1.5", "document: is a non-integer number, expected an object");
+	BAD("true", "document: is a boolean, expected an object");
+	BAD("{\"a\":[1,2", "document: is truncated");
+	BAD("{\"a\":", "document: is truncated");
+	ok(parse("   ", &sub_rules, &root, &err) < 0 && strcmp(err.msg, "subscriber: is empty (only whitespace)") == 0,
+	   "whitespace-only subscriber document");
 }
 
 static int
@@ -199,6 +245,7 @@ int
 main(void)
 {
 	test_parse();
+	test_messages();
 	test_getters();
 	return tap_done();
 }
