@@ -64,8 +64,7 @@ tc_json_want(struct json_object *o, enum json_type t, const char *expected, cons
 /* ---- strict parsing ---- */
 
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629: shortest form,
- * no surrogates, at most U+10FFFF), or 0. json-c's VALIDATE_UTF8 lets
- * overlong forms such as C0 AF through. */
+ * no surrogates, at most U+10FFFF), or 0. */
 static size_t
 utf8_len(const unsigned char *p, size_t left)
 {
@@ -160,7 +159,7 @@ track_path(const struct track *t, char out[TC_JSON_PATH_MAX])
 }
 
 /* What a string may not hold. */
-enum bad { BAD_NONE, BAD_NUL, BAD_CONTROL };
+enum bad { BAD_NONE, BAD_NUL, BAD_CONTROL, BAD_UTF8 };
 
 static void
 key_put(char *key, size_t *k, char c)
@@ -194,12 +193,12 @@ hex4(const char *p, unsigned *v)
 }
 
 /* The string whose opening quote is buf[i]: returns the index of its closing
- * quote (len if there is none). The first NUL escape or raw control
- * character goes to *bad and *badc. With key != NULL the string is decoded
- * into key for a path: non-ASCII as one '?' per UTF-8 byte, as tc_echo
- * shows it, and NUL as '?'. */
+ * quote (len if there is none). The first NUL escape, raw control character
+ * or malformed UTF-8 goes to *bad, with the byte or its offset in *badc.
+ * With key != NULL the string is decoded into key for a path: non-ASCII as
+ * one '?' per UTF-8 byte, as tc_echo shows it, and NUL as '?'. */
 static size_t
-scan_string(const char *buf, size_t len, size_t i, enum bad *bad, unsigned *badc, char *key)
+scan_string(const char *buf, size_t len, size_t i, enum bad *bad, size_t *badc, char *key)
 {
 	static const char esc_from[] = "bfnrt", esc_to[] = "\b\f\n\r\t";
 	size_t k = 0, q;
@@ -210,6 +209,20 @@ scan_string(const char *buf, size_t len, size_t i, enum bad *bad, unsigned *badc
 	for (i++; i < len && buf[i] != '"'; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
+		if (c >= 0x80) {
+			q = utf8_len((const unsigned char *)buf + i, len - i);
+			if (q == 0) {
+				if (*bad == BAD_NONE) {
+					*bad = BAD_UTF8;
+					*badc = i;
+				}
+				q = 1;
+			}
+			i += q - 1;
+			while (q-- > 0)
+				key_put(key, &k, '?');
+			continue;
+		}
 		if (c < 0x20 && *bad == BAD_NONE) {
 			*bad = BAD_CONTROL;
 			*badc = c;
@@ -223,6 +236,10 @@ scan_string(const char *buf, size_t len, size_t i, enum bad *bad, unsigned *badc
 		if ((unsigned char)buf[i] < 0x20 && *bad == BAD_NONE) {
 			*bad = BAD_CONTROL;	/* a backslash does not make it JSON */
 			*badc = (unsigned char)buf[i];
+		}
+		if ((unsigned char)buf[i] >= 0x80) {
+			i--;	/* not an escape; the UTF-8 check above sees it next */
+			continue;
 		}
 		if (buf[i] != 'u') {
 			const char *m = strchr(esc_from, buf[i]);
@@ -248,15 +265,23 @@ scan_string(const char *buf, size_t len, size_t i, enum bad *bad, unsigned *badc
 }
 
 static int
-bad_string(const struct track *t, enum bad bad, unsigned c, int is_key, struct tc_err *err)
+bad_string(const struct track *t, enum bad bad, size_t c, int is_key, struct tc_err *err)
 {
+	const char *in = is_key ? "key" : "string";
 	char p[TC_JSON_PATH_MAX];
 
 	track_path(t, p);
 	if (bad == BAD_NUL)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: \\u0000 (NUL) in a %s", p, is_key ? "key" : "string");
-	return tc_err_set(err, TC_ERR_INVALID, "%s: control character (0x%02x) in a %s",
-			  p, c, is_key ? "key" : "string");
+		return tc_err_set(err, TC_ERR_INVALID, "%s: \\u0000 (NUL) in a %s", p, in);
+	if (bad == BAD_UTF8)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid UTF-8 (a %s, byte %zu)", p, in, c);
+	return tc_err_set(err, TC_ERR_INVALID, "%s: control character (0x%02zx) in a %s", p, c, in);
+}
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 static int
@@ -274,36 +299,40 @@ known_word(const char *w, size_t n)
 }
 
 /* A pass over the raw text for what json-c tolerates but JSON does not:
- * NUL bytes, raw control characters in strings, "\u0000" (json-c keeps it,
+ * NUL bytes, raw control characters in strings, "\\u0000" (json-c keeps it,
  * and a C string would silently end there), single quotes, NaN/Infinity,
- * comments, malformed UTF-8, and nesting deeper than the rules allow. It
- * also counts ':' outside strings: in JSON that is exactly the number of
- * object members, which the duplicate check compares with the tree. */
+ * comments, malformed UTF-8 (json-c's VALIDATE_UTF8 lets overlong forms
+ * through), and nesting deeper than the rules allow; each is named by
+ * where it is. It also counts ':' outside strings: in JSON that is exactly
+ * the number of object members, which the duplicate check compares with
+ * the tree. With stop_path != NULL it only finds the path at byte stop, for
+ * a message about what json-c found there: 1 and the path in stop_path. */
 static int
-prescan(const char *buf, size_t len, const struct tc_json_rules *rules, size_t *members, struct tc_err *err)
+prescan(const char *buf, size_t len, const struct tc_json_rules *rules, size_t stop,
+	char stop_path[TC_JSON_PATH_MAX], size_t *members, struct tc_err *err)
 {
-	const char *what = rules->what;
 	int depth_max = rules->max_depth < TC_JSON_DEPTH_MAX ? rules->max_depth : TC_JSON_DEPTH_MAX;
+	char p[TC_JSON_PATH_MAX];
 	struct track t;
 	size_t i, n = 0;
+	int closed = 0;		/* the top-level container has ended */
 
-	for (i = 0; i < len;) {
-		size_t u = utf8_len((const unsigned char *)buf + i, len - i);
-
-		if (u == 0)
-			return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid UTF-8 (byte %zu)", what, i);
-		i += u;
-	}
 	t.rules = rules;
 	t.depth = 0;
 	for (i = 0; i < len; i++) {
 		struct frame *top = t.depth > 0 ? &t.f[t.depth - 1] : NULL;
 		unsigned char c = (unsigned char)buf[i];
 		enum bad bad = BAD_NONE;
-		unsigned badc = 0;
+		size_t badc = 0;
 		int is_key;
-		char p[TC_JSON_PATH_MAX];
 
+		if (stop_path != NULL && i >= stop) {
+			track_path(&t, stop_path);
+			return 1;
+		}
+		if (closed && !is_ws((char)c))
+			return tc_err_set(err, TC_ERR_INVALID, "%s: trailing data after the JSON value at byte %zu",
+					  rules->what, i);
 		switch (c) {
 		case '"':
 			is_key = top != NULL && top->kind == '{' && top->want_key;
@@ -314,6 +343,10 @@ prescan(const char *buf, size_t len, const struct tc_json_rules *rules, size_t *
 			i = scan_string(buf, len, i, &bad, &badc, is_key ? top->key : NULL);
 			if (bad != BAD_NONE)
 				return bad_string(&t, bad, badc, is_key, err);
+			if (stop_path != NULL && i >= stop) {
+				track_path(&t, stop_path);
+				return 1;
+			}
 			break;
 		case '{':
 		case '[':
@@ -330,8 +363,9 @@ prescan(const char *buf, size_t len, const struct tc_json_rules *rules, size_t *
 			break;
 		case '}':
 		case ']':
-			if (t.depth > 0)
-				t.depth--;
+			/* a mismatched bracket is json-c's to report, at its place */
+			if (top != NULL && top->kind == (c == '}' ? '{' : '[') && --t.depth == 0)
+				closed = 1;
 			break;
 		case ',':
 			if (top != NULL && top->kind == '[')
@@ -344,25 +378,32 @@ prescan(const char *buf, size_t len, const struct tc_json_rules *rules, size_t *
 		case ':':
 			n++;
 			break;
-		case '\0':
-		case '\'':
-		case '/':
-			return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid JSON (byte %zu)", what, i);
 		default:
 			if (is_letter((char)c)) {
 				size_t j = i;
 
 				while (j < len && is_letter(buf[j]))
 					j++;
-				if (!known_word(buf + i, j - i))
-					return tc_err_set(err, TC_ERR_INVALID,
-							  "%s: is not valid JSON (bare word at byte %zu)", what, i);
-				i = j - 1;
+				if (known_word(buf + i, j - i)) {
+					i = j - 1;
+					break;
+				}
+				track_path(&t, p);
+				return tc_err_set(err, TC_ERR_INVALID,
+						  "%s: is not valid JSON (bare word at byte %zu)", p, i);
+			}
+			/* NUL bytes, quotes, comments and non-ASCII outside strings */
+			if (c == '\0' || c == '\'' || c == '/' || c >= 0x80) {
+				track_path(&t, p);
+				return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid JSON (byte %zu)", p, i);
 			}
 		}
 	}
 	*members = n;
-	return 0;
+	if (stop_path == NULL)
+		return 0;
+	track_path(&t, stop_path);
+	return 1;
 }
 
 static size_t
@@ -531,12 +572,6 @@ size_text(size_t n, char *buf, size_t bufsz)
 	return r > 0 && (size_t)r < bufsz ? buf : "the limit";
 }
 
-static int
-is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* json-c on the whole text; a top-level number or literal is complete only
  * at the end of input, which json-c learns from a final NUL byte. *o is
  * NULL both on error and for a top-level null. */
@@ -565,7 +600,7 @@ tc_json_parse(const char *buf, size_t len, const struct tc_json_rules *rules,
 	      struct json_object **root, struct tc_err *err)
 {
 	const char *what = rules->what;
-	char cap[32];
+	char cap[32], p[TC_JSON_PATH_MAX];
 	struct json_object *o;
 	enum json_tokener_error je;
 	size_t members = 0, end, i;
@@ -579,16 +614,18 @@ tc_json_parse(const char *buf, size_t len, const struct tc_json_rules *rules,
 		;
 	if (i == len)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is empty (only whitespace)", what);
-	if (prescan(buf, len, rules, &members, err) < 0)
+	if (prescan(buf, len, rules, len, NULL, &members, err) < 0)
 		return -1;
 	/* json-c counts a scalar inside the innermost container as one more
 	 * level; the prescan has already refused too many containers. */
 	je = tokenize(buf, len, rules->max_depth + 1, &o, &end);
 	if (je == json_tokener_continue)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is truncated (JSON ends early)", what);
-	if (je != json_tokener_success)
+	if (je != json_tokener_success) {
+		prescan(buf, len, rules, end, p, &members, err);
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is not valid JSON: %s at byte %zu",
-				  what, json_tokener_error_desc(je), end);
+				  p, json_tokener_error_desc(je), end);
+	}
 	for (; end < len; end++)
 		if (!is_ws(buf[end])) {
 			json_object_put(o);

@@ -285,8 +285,11 @@ test_native(void)
 	bad_native("}}}", "}}", "truncated");
 	bad_native("\"version\":1", "'version':1", "not valid JSON");
 	bad_native("\"version\":1", "\"version\":1/*c*/", "not valid JSON");
-	bad_native("\"version\":1", "\"version\":01", "document:");
-	bad_native("\"version\":1", "\"version\":+1", "document:");
+	bad_native("\"version\":1", "\"version\":01", "version: is not valid JSON");
+	bad_native("\"version\":1", "\"version\":+1", "version: is not valid JSON");
+	bad_native("\"port\":443", "\"port\":443]", T0 "target.port: is not valid JSON");
+	bad_native("\"port\":443", "\"port\":NaN", T0 "target.port: is not valid JSON (bare word");
+	bad_native("\"port\":443", "\"port\":'x'", T0 "target.port: is not valid JSON (byte");
 	bad_native("\"version\":1", "\"version\":1,", "document:");
 }
 
@@ -309,10 +312,12 @@ test_limits(void)
 	bad_doc("null", 4, "edge-0042", "document: is null, expected an object", "null body");
 	bad_doc("null\n", 5, "edge-0042", "document: is null, expected an object", "null body with a newline");
 	bad_doc("<html>captive</html>", 20, "edge-0042", "document:", "B16 captive portal page");
-	bad_doc("{\"version\":1,\"devices\":{\"h\xff\xfe\":{\"tunnels\":[]}}}", 44, "edge-0042", "document:",
-		"B05 invalid UTF-8 in a key");
+	bad_doc("{\"version\":1,\"devices\":{\"h\xff\xfe\":{\"tunnels\":[]}}}", 44, "edge-0042",
+		"devices.h??: is not valid UTF-8 (a key, byte 26)", "B05 invalid UTF-8 in a key");
 	bad_doc("{\"version\":1,\"devices\":{\"edge-0042\":{\"tunnels\":[{\"name\":\"\xc0\xaf\"}]}}}", 62, "edge-0042",
-		"document:", "B05 overlong UTF-8");
+		"devices.edge-0042.tunnels[0].name: is not valid UTF-8 (a string, byte 57)", "B05 overlong UTF-8");
+	bad_doc("{\"version\":1,\xc3\xa9\"devices\":{}}", 28, "edge-0042", "document: is not valid JSON (byte 13)",
+		"non-ASCII outside strings");
 	bad_doc("{\"version\":1,\0\"devices\":{}}", 27, "edge-0042", "document:", "raw NUL byte");
 	bad_doc("{\"version\":1,\"devices\":{}}", 27, "edge-0042", "document:", "length past the NUL terminator");
 

@@ -62,9 +62,10 @@ test_parse(void)
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "{}", 2);
 	bad_n(big, sizeof(big), "document: is larger than 4 KiB (5000 bytes)", "over max_len");
-	BAD("{\"a\":1}x", "not valid JSON (bare word at byte 7)");
-	BAD("{\"a\":1}{}", "not valid JSON: unexpected character at byte 7");
-	BAD("{\"a\":1} 1", "document:");
+	BAD("{\"a\":1}x", "document: trailing data after the JSON value at byte 7");
+	BAD("{\"a\":1}{}", "document: trailing data after the JSON value at byte 7");
+	BAD("{\"a\":1}\n 1", "document: trailing data after the JSON value at byte 9");
+	BAD("{\"a\":1}]", "document: trailing data after the JSON value at byte 7");
 	BAD("{\"a\":1", "truncated");
 	BAD("{'a':1}", "not valid JSON");
 	BAD("{\"a\":1/*c*/}", "not valid JSON");
@@ -112,6 +113,13 @@ test_messages(void)
 	BAD("{\"a\":\"\\\\u0000\",\"b\":\"\\u0000\"}", "b: \\u0000 (NUL)");
 	ok(parse("{\"a\":\"\\\\u0000\"}", &rules, &root, &err) == 0, "an escaped backslash before u0000 is no NUL");
 	json_object_put(root);
+	/* so do JSON's syntax errors */
+	BAD("{\"a\":{\"b\":tru}}", "a.b: is not valid JSON (bare word at byte 10)");
+	BAD("{\"a\":[1,2 3]}", "a[1]: is not valid JSON: ");
+	BAD("{\"a\":{\"b\":\"\xc0\xaf\"}}", "a.b: is not valid UTF-8 (a string, byte 11)");
+	BAD("{\"a\":{\"\xe9\":1}}", "a.?: is not valid UTF-8 (a key, byte 7)");
+	BAD("{\"a\":[[[[]]]]}", "a[0][0][0]: nesting too deep (more than 4 levels)");
+	BAD("{\"a\":{\"b\":1}/}", "a: is not valid JSON (byte 12)");
 	/* duplicate keys name the key where it repeats */
 	BAD("{\"a\":1,\"a\":2}", "a: duplicate key");
 	BAD("{\"o\":{\"x\":1,\"y\":{\"z\":1},\"\\u0078\":2}}", "o.x: duplicate key");
@@ -127,6 +135,8 @@ test_messages(void)
 	BAD("12", "document: is an integer, expected an object");
 	BAD("1.5", "document: is a non-integer number, expected an object");
 	BAD("true", "document: is a boolean, expected an object");
+	BAD("\n4\"", "document: is not valid JSON");	/* found by fuzz_doc: an open string at the end */
+	BAD("{\"a\":\"x", "document: is truncated");
 	BAD("{\"a\":[1,2", "document: is truncated");
 	BAD("{\"a\":", "document: is truncated");
 	ok(parse("   ", &sub_rules, &root, &err) < 0 && strcmp(err.msg, "subscriber: is empty (only whitespace)") == 0,
