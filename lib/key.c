@@ -108,10 +108,14 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* The kinds of "-----BEGIN X PRIVATE KEY-----" that ssh reads without a
- * passphrase prompt. PKCS#8 "ENCRYPTED" keys would block BatchMode forever,
- * so they are not on the list. */
+/* The kinds of "-----BEGIN X PRIVATE KEY-----" that ssh reads. */
 static const char *const pem_kinds[] = { "OPENSSH ", "RSA ", "EC ", "" };
+
+/* Why a key is refused when it has a passphrase: ssh runs with
+ * BatchMode=yes, cannot ask for it, and the server then sees no key at all
+ * ("Permission denied (publickey)", retried for ever). */
+static const char encrypted[] = "is encrypted with a passphrase; tunnelctl needs an unencrypted key "
+				"(remove the passphrase with ssh-keygen -p -N '' -f FILE)";
 
 static int
 pem_armor(const char *line, size_t n, const char *pre, const char **kind)
@@ -133,21 +137,61 @@ pem_armor(const char *line, size_t n, const char *pre, const char **kind)
 	return -1;
 }
 
-/* Check and normalise PEM text in[0..len): CRLF -> LF, one trailing LF,
- * surrounding whitespace dropped. The reason (never key bytes) goes to *why. */
 static int
-pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const char **why)
+line_is(const char *line, size_t n, const char *s)
 {
-	const char *bk, *ek, *first_nl, *last_nl;
-	size_t i, o = 0;
-	char *out;
+	return n == strlen(s) && memcmp(line, s, n) == 0;
+}
 
-	while (len > 0 && is_space(in[0])) {
-		in++;
-		len--;
+/* The body (the lines between BEGIN and END) of an OPENSSH PRIVATE KEY is
+ * base64 of an openssh-key-v1 blob: the magic with its NUL, then the cipher
+ * name as a uint32 length and bytes (OpenSSH's PROTOCOL.key), "none" unless
+ * a passphrase protects the key. 1 if it names another cipher. A body that
+ * is no such blob is left to ssh to judge. */
+static int
+openssh_encrypted(const char *body, size_t n)
+{
+	static const char magic[] = "openssh-key-v1";	/* sizeof counts its NUL, as the blob does */
+	char b64[64];		/* 48 bytes of blob: magic, length and a cipher name fit */
+	unsigned char blob[48];
+	size_t i, k = 0, blen;
+	uint32_t cl;
+
+	for (i = 0; i < n && k < sizeof(b64); i++)
+		if (body[i] != '\n')
+			b64[k++] = body[i];
+	if (b64_decode(b64, k - k % 4, blob, sizeof(blob), &blen) < 0 ||
+	    blen < sizeof(magic) + 4 || memcmp(blob, magic, sizeof(magic)) != 0)
+		return 0;
+	cl = (uint32_t)blob[15] << 24 | (uint32_t)blob[16] << 16 | (uint32_t)blob[17] << 8 | blob[18];
+	return !(cl == 4 && blen >= 23 && memcmp(blob + 19, "none", 4) == 0);
+}
+
+/* RFC 1421 headers of a traditional PEM key (RSA, EC): an encrypted one
+ * says "Proc-Type: 4,ENCRYPTED" (and names its cipher in DEK-Info). */
+static int
+pem_encrypted(const char *body, size_t n)
+{
+	const char *line = body, *end = body + n;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t ln = nl ? (size_t)(nl - line) : (size_t)(end - line);
+
+		if (ln >= 10 && memcmp(line, "Proc-Type:", 10) == 0 && memmem(line, ln, "ENCRYPTED", 9) != NULL)
+			return 1;
+		line += ln + 1;
 	}
-	while (len > 0 && is_space(in[len - 1]))
-		len--;
+	return 0;
+}
+
+/* The armour lines of in[0..len) (trimmed, LF or CRLF): 0, or -1 with *why. */
+static int
+pem_lines(const char *in, size_t len, const char **kind, const char **why)
+{
+	const char *first_nl, *last_nl, *ek;
+	size_t i, bn;
+
 	if (len == 0 || memcmp(in, "-----BEGIN ", len < 11 ? len : 11) != 0) {
 		*why = "does not start with -----BEGIN ... PRIVATE KEY-----";
 		return -1;
@@ -159,30 +203,45 @@ pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const cha
 			last_nl = in + i;
 			break;
 		}
+	bn = first_nl ? (size_t)(first_nl - in) : len;
+	if (bn > 0 && in[bn - 1] == '\r')
+		bn--;
+	if (line_is(in, bn, "-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+		*why = encrypted;
+		return -1;
+	}
 	if (first_nl == NULL || first_nl == last_nl) {
 		*why = "is not a PEM block (BEGIN line, body, END line)";
 		return -1;
 	}
-	{
-		size_t bn = (size_t)(first_nl - in);
-
-		if (bn > 0 && in[bn - 1] == '\r')
-			bn--;
-		if (pem_armor(in, bn, "-----BEGIN ", &bk) < 0) {
-			*why = "does not start with -----BEGIN [OPENSSH |RSA |EC ]PRIVATE KEY-----";
-			return -1;
-		}
-		if (pem_armor(last_nl + 1, (size_t)(in + len - last_nl - 1), "-----END ", &ek) < 0 || ek != bk) {
-			*why = "does not end with the matching -----END ... PRIVATE KEY-----";
-			return -1;
-		}
+	if (pem_armor(in, bn, "-----BEGIN ", kind) < 0) {
+		*why = "does not start with -----BEGIN [OPENSSH |RSA |EC ]PRIVATE KEY-----";
+		return -1;
 	}
-	/* One block only: a second BEGIN/END inside would smuggle another key or junk. */
-	for (i = (size_t)(first_nl - in) + 1; i + 5 <= (size_t)(last_nl - in); i++)
-		if (in[i - 1] == '\n' && memcmp(in + i, "-----", 5) == 0) {
-			*why = "holds more than one PEM block";
-			return -1;
-		}
+	if (pem_armor(last_nl + 1, (size_t)(in + len - last_nl - 1), "-----END ", &ek) < 0 || ek != *kind) {
+		*why = "does not end with the matching -----END ... PRIVATE KEY-----";
+		return -1;
+	}
+	return 0;
+}
+
+/* Check and normalise PEM text in[0..len): CRLF -> LF, one trailing LF,
+ * surrounding whitespace dropped. The reason (never key bytes) goes to *why. */
+static int
+pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const char **why)
+{
+	const char *kind, *body, *body_end;
+	size_t i, o = 0;
+	char *out;
+
+	while (len > 0 && is_space(in[0])) {
+		in++;
+		len--;
+	}
+	while (len > 0 && is_space(in[len - 1]))
+		len--;
+	if (pem_lines(in, len, &kind, why) < 0)
+		return -1;
 	out = xmalloc(len + 2);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
@@ -190,24 +249,39 @@ pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const cha
 		if (c == '\r' && i + 1 < len && in[i + 1] == '\n')
 			continue;
 		if (c != '\n' && (c < 0x20 || c > 0x7e)) {
-			explicit_bzero(out, len + 2);
-			free(out);
 			*why = "contains bytes that are not printable ASCII";
-			return -1;
+			goto bad;
 		}
 		out[o++] = (char)c;
 	}
 	out[o++] = '\n';
 	out[o] = '\0';
+	body = (const char *)memchr(out, '\n', o) + 1;
+	body_end = out + o - 1;
+	while (body_end > body && body_end[-1] != '\n')
+		body_end--;
+	/* One block only: a second BEGIN/END inside would smuggle another key or junk. */
+	for (i = (size_t)(body - out); i + 5 <= (size_t)(body_end - out); i++)
+		if (out[i - 1] == '\n' && memcmp(out + i, "-----", 5) == 0) {
+			*why = "holds more than one PEM block";
+			goto bad;
+		}
+	if (pem_encrypted(body, (size_t)(body_end - body)) ||
+	    (strcmp(kind, "OPENSSH ") == 0 && openssh_encrypted(body, (size_t)(body_end - body)))) {
+		*why = encrypted;
+		goto bad;
+	}
 	if (o > TC_KEY_MAX) {
-		explicit_bzero(out, len + 2);
-		free(out);
 		*why = "is larger than 16 KiB";
-		return -1;
+		goto bad;
 	}
 	*pem = out;
 	*pem_len = o;
 	return 0;
+bad:
+	explicit_bzero(out, len + 2);
+	free(out);
+	return -1;
 }
 
 int

@@ -12,6 +12,14 @@ import base64, copy, json, os, shutil
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAASECRETKEYBYTES\n-----END OPENSSH PRIVATE KEY-----\n"
 B64 = base64.b64encode(PEM.encode()).decode()
+# An OpenSSH key with a passphrase: the openssh-key-v1 blob names its cipher
+# (PROTOCOL.key); the rest of the blob does not matter here.
+ENC_BLOB = b"openssh-key-v1\0" + b"\0\0\0\x0aaes256-ctr" + b"\0\0\0\x06bcrypt" + b"\0" * 30
+ENC_OPENSSH = ("-----BEGIN OPENSSH PRIVATE KEY-----\n" + base64.b64encode(ENC_BLOB).decode() +
+               "\n-----END OPENSSH PRIVATE KEY-----\n")
+ENC_PEM = ("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,A34E514EF0511DB5922C00498F7917AE\n\n"
+           "AAAASECRETKEYBYTES\n-----END RSA PRIVATE KEY-----\n")
+ENCRYPTED = "is encrypted with a passphrase; tunnelctl needs an unencrypted key"
 HK = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRUU"
 ID, IMSI = "edge-0042", "440101234567890"
 INJ = "-oProxyCommand=touch /tmp/pwn"
@@ -192,7 +200,11 @@ I("key-not-pem", mut(("private_key",), "hello"), P + "private_key:")
 I("key-junk-before", mut(("private_key",), "junk\n" + PEM), P + "private_key:")
 I("key-junk-after", mut(("private_key",), PEM + "junk\n"), P + "private_key:")
 I("key-two-blocks", mut(("private_key",), PEM + PEM), P + "private_key:")
-I("key-encrypted-pkcs8", mut(("private_key",), PEM.replace("OPENSSH", "ENCRYPTED")), P + "private_key:")
+I("key-encrypted-pkcs8", mut(("private_key",), PEM.replace("OPENSSH", "ENCRYPTED")), P + "private_key: " + ENCRYPTED)
+I("key-encrypted-openssh", mut(("private_key",), ENC_OPENSSH), P + "private_key: " + ENCRYPTED)
+I("key-encrypted-pem", mut(("private_key",), ENC_PEM), P + "private_key: " + ENCRYPTED)
+I("key-encrypted-b64", mut(("private_key",), base64.b64encode(ENC_OPENSSH.encode()).decode()),
+  P + "private_key: base64 decodes to a text that " + ENCRYPTED)
 I("key-huge", mut(("private_key",), PEM.replace("AAAASECRETKEYBYTES", "A" * (64 * 1024))), P + "private_key:")
 I("key-b64-alphabet", mut(("private_key",), B64[:-4] + "!!!="), P + "private_key:")
 I("key-b64-padding", mut(("private_key",), B64.rstrip("=")), P + "private_key:")
@@ -243,6 +255,7 @@ I("soracom-pfp-number", soracom(8080), S + "portForwardParam: is an integer")
 I("soracom-pfp-nul", dump(soracom("8080:localhost:22 t@h")).replace(b"t@h", b"t@h\\u0000 -oProxyCommand=x"),
   S + "portForwardParam: \\u0000 (NUL) in a string")
 I("soracom-key-bad", soracom("8080:localhost:22 t@h", key="not a key"), S + "privateKey:")
+I("soracom-key-encrypted", soracom("8080:localhost:22 t@h", key=ENC_OPENSSH), S + "privateKey: " + ENCRYPTED)
 I("soracom-key-missing", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h"}}}}, S + "privateKey: is missing")
 I("soracom-pfp-missing", {"ssh": {"imsis": {IMSI: {"privateKey": PEM}}}}, S + "portForwardParam: is missing")
 I("soracom-unknown-key", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h", "privateKey": PEM, "x": 1}}}}, S + "x: unknown key")

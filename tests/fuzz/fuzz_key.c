@@ -1,7 +1,8 @@
 /* fuzz-sources: lib/key.c lib/echo.c lib/err.c lib/xalloc.c lib/log.c */
 /* fuzz_key: the key parsers of key.h. The first byte picks the parser, the
  * rest is its input. Oracle: no sanitizer report, and an accepted private
- * key is one PEM block of printable ASCII that ends in a newline. */
+ * key is one PEM block of printable ASCII that ends in a newline and is
+ * not marked encrypted. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ private_key(const char *s, size_t len)
 		return;
 	}
 	if (pl == 0 || pl > TC_KEY_MAX || strlen(pem) != pl || pem[pl - 1] != '\n' ||
-	    strncmp(pem, "-----BEGIN ", 11) != 0)
+	    strncmp(pem, "-----BEGIN ", 11) != 0 ||
+	    strstr(pem, "\nProc-Type: 4,ENCRYPTED") != NULL || strncmp(pem, "-----BEGIN ENCRYPTED", 20) == 0)
 		abort();
 	for (i = 0; i < pl; i++)
 		if (pem[i] != '\n' && (pem[i] < 0x20 || pem[i] > 0x7e))
