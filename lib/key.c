@@ -225,8 +225,54 @@ pem_lines(const char *in, size_t len, const char **kind, const char **why)
 	return 0;
 }
 
-/* Check and normalise PEM text in[0..len): CRLF -> LF, one trailing LF,
- * surrounding whitespace dropped. The reason (never key bytes) goes to *why. */
+/* A public key where the private key belongs: an OpenSSH public key line
+ * (a .pub file, a certificate: "TYPE AAAA..."; every blob starts with its
+ * first field's length, < 2^24, so "AAAA"), or a PEM or RFC 4716 public
+ * key block. in is trimmed. */
+static int
+is_public_key(const char *in, size_t len)
+{
+	static const char *const armours[] = { "-----BEGIN PUBLIC KEY-----", "-----BEGIN RSA PUBLIC KEY-----",
+		"---- BEGIN SSH2 PUBLIC KEY ----" };
+	static const char *const types[] = { "ssh-", "ecdsa-", "sk-" };
+	size_t i, t = 0;
+
+	for (i = 0; i < sizeof(armours) / sizeof(armours[0]); i++)
+		if (len >= strlen(armours[i]) && memcmp(in, armours[i], strlen(armours[i])) == 0)
+			return 1;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (len >= strlen(types[i]) && memcmp(in, types[i], strlen(types[i])) == 0)
+			break;
+	if (i == sizeof(types) / sizeof(types[0]))
+		return 0;
+	while (t < len && ((in[t] >= 'a' && in[t] <= 'z') || (in[t] >= '0' && in[t] <= '9') ||
+			   in[t] == '-' || in[t] == '@' || in[t] == '.'))
+		t++;
+	return t + 5 <= len && in[t] == ' ' && memcmp(in + t + 1, "AAAA", 4) == 0;
+}
+
+static const char public_key[] = "is a public key; give the private key (the file without .pub)";
+
+/* The end of the line that starts at in[i] (the '\n' or len), and its
+ * length without a CR of CRLF and without trailing blanks: what ssh and
+ * OpenSSL ignore, and what a paste from a web console adds. */
+static size_t
+line_end(const char *in, size_t len, size_t i, size_t *n)
+{
+	const char *nl = memchr(in + i, '\n', len - i);
+	size_t e = nl ? (size_t)(nl - in) : len;
+
+	*n = e - i;
+	if (*n > 0 && in[i + *n - 1] == '\r' && nl != NULL)
+		(*n)--;
+	while (*n > 0 && (in[i + *n - 1] == ' ' || in[i + *n - 1] == '\t'))
+		(*n)--;
+	return e;
+}
+
+/* Check and normalise PEM text in[0..len): CRLF -> LF, trailing blanks of
+ * each line and surrounding whitespace dropped, one trailing LF. The reason
+ * (never key bytes) goes to *why. */
 static int
 pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const char **why)
 {
@@ -240,22 +286,33 @@ pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const cha
 	}
 	while (len > 0 && is_space(in[len - 1]))
 		len--;
-	if (pem_lines(in, len, &kind, why) < 0)
+	if (is_public_key(in, len)) {
+		*why = public_key;
 		return -1;
-	out = xmalloc(len + 2);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '\r' && i + 1 < len && in[i + 1] == '\n')
-			continue;
-		if (c != '\n' && (c < 0x20 || c > 0x7e)) {
-			*why = "contains bytes that are not printable ASCII";
-			goto bad;
-		}
-		out[o++] = (char)c;
 	}
-	out[o++] = '\n';
+	if (len < 11 || memcmp(in, "-----BEGIN ", 11) != 0) {
+		*why = "does not start with -----BEGIN ... PRIVATE KEY-----";
+		return -1;
+	}
+	out = xmalloc(len + 2);
+	for (i = 0; i < len;) {
+		size_t n, e = line_end(in, len, i, &n), j;
+
+		for (j = i; j < i + n; j++) {
+			unsigned char c = (unsigned char)in[j];
+
+			if (c < 0x20 || c > 0x7e) {
+				*why = "contains bytes that are not printable ASCII";
+				goto bad;
+			}
+			out[o++] = (char)c;
+		}
+		out[o++] = '\n';
+		i = e + 1;
+	}
 	out[o] = '\0';
+	if (pem_lines(out, o - 1, &kind, why) < 0)
+		goto bad;
 	body = (const char *)memchr(out, '\n', o) + 1;
 	body_end = out + o - 1;
 	while (body_end > body && body_end[-1] != '\n')
@@ -284,13 +341,42 @@ bad:
 	return -1;
 }
 
+/* Base64 as people keep it: on one line, or wrapped at any column (GNU
+ * base64 wraps at 76, OpenSSL at 64), LF or CRLF, trailing blanks and
+ * surrounding whitespace ignored. Blanks inside a line and empty lines are
+ * refused: they are not a wrapping but another text. The base64 alone goes
+ * to out (len bytes at most); its length is returned, or 0 if refused. */
+static size_t
+unwrap_b64(const char *in, size_t len, char *out)
+{
+	size_t i = 0, o = 0, n, e, j;
+
+	while (len > 0 && is_space(in[len - 1]))
+		len--;
+	while (i < len && is_space(in[i]))
+		i++;
+	while (i < len) {
+		e = line_end(in, len, i, &n);
+		if (n == 0)
+			return 0;
+		for (j = i; j < i + n; j++) {
+			if (is_space(in[j]))
+				return 0;
+			out[o++] = in[j];
+		}
+		i = e + 1;
+	}
+	return o;
+}
+
 int
 tc_key_normalize(const char *in, size_t len, char **pem, size_t *pem_len,
 		 const char *what, struct tc_err *err)
 {
 	const char *why = NULL;
 	unsigned char *dec;
-	size_t i, declen, start = 0;
+	char *b64;
+	size_t declen, start = 0, n;
 	int rc;
 
 	if (in == NULL || len == 0)
@@ -300,24 +386,33 @@ tc_key_normalize(const char *in, size_t len, char **pem, size_t *pem_len,
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is larger than 16 KiB", what);
 	while (start < len && is_space(in[start]))
 		start++;
+	if (is_public_key(in + start, len - start))
+		return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, public_key);
 	if (len - start >= 5 && memcmp(in + start, "-----", 5) == 0) {
 		if (pem_normalize(in, len, pem, pem_len, &why) < 0)
 			return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, why);
 		return 0;
 	}
-	/* Otherwise it must be base64 of PEM text, written without line breaks. */
-	for (i = 0; i < len; i++)
-		if (is_space(in[i]))
-			return tc_err_set(err, TC_ERR_INVALID,
-					  "%s: is neither PEM text nor base64 (base64 must have no whitespace)", what);
-	dec = xmalloc(len);
-	if (b64_decode(in, len, dec, len, &declen) < 0) {
-		explicit_bzero(dec, len);
+	/* Otherwise it must be base64 of PEM text. */
+	b64 = xmalloc(len);
+	n = unwrap_b64(in, len, b64);
+	if (n == 0) {
+		explicit_bzero(b64, len);
+		free(b64);
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is neither PEM text nor base64 (base64 may be "
+				  "wrapped, but has no blanks inside a line and no empty line)", what);
+	}
+	dec = xmalloc(n);
+	rc = b64_decode(b64, n, dec, n, &declen);
+	explicit_bzero(b64, len);
+	free(b64);
+	if (rc < 0) {
+		explicit_bzero(dec, n);
 		free(dec);
 		return tc_err_set(err, TC_ERR_INVALID, "%s: is neither PEM text nor valid base64", what);
 	}
 	rc = pem_normalize((const char *)dec, declen, pem, pem_len, &why);
-	explicit_bzero(dec, len);
+	explicit_bzero(dec, n);
 	free(dec);
 	if (rc < 0)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: base64 decodes to a text that %s", what, why);

@@ -34,6 +34,11 @@ T2 = {"name": "ssh", "server": {"host": "tunnel.example.com", "user": "t"},
       "remote": {"port": 0}, "target": {"host": "localhost", "port": 22}, "private_key": B64}
 
 
+def wrap76(text):
+    """what GNU base64 prints: lines of 76, a final newline"""
+    return "".join(text[i:i + 76] + "\n" for i in range(0, len(text), 76))
+
+
 def native(tunnels, extra=None):
     d = {"version": 1, "devices": {ID: {"tunnels": tunnels}, "edge-0001": {"tunnels": []}}}
     if extra:
@@ -104,6 +109,13 @@ V("soracom-full-grammar", soracom("127.0.0.1:8080:192.0.2.50:443 -p 2222 t@srv.e
 V("soracom-remote-port-0", soracom("0:localhost:22 t@h"), "remote_port=0")
 V("soracom-absent", {"ssh": {"imsis": {"440109999999999": {}}}}, "device=absent")
 V("soracom-base64-key", soracom("8080:localhost:22 t@h", key=B64))
+# what users paste: GNU base64's 76 columns, a web console's trailing blanks
+V("native-key-b64-wrapped", mut(("private_key",), wrap76(B64)))
+V("native-key-b64-wrapped-crlf", mut(("private_key",), wrap76(B64).replace("\n", " \r\n")))
+V("native-key-trailing-blanks", mut(("private_key",), PEM.replace("\n", " \t \n")))
+V("soracom-key-b64-wrapped", soracom("8080:localhost:22 t@h", key=wrap76(B64)))
+I("soracom-key-public", soracom("8080:localhost:22 t@h", key=HK + " root@vm\n"),
+  "ssh.imsis.440101234567890.privateKey: is a public key; give the private key")
 
 # ---- invalid: document level ----
 I("empty", b"", "document: is empty")
@@ -208,7 +220,13 @@ I("key-encrypted-b64", mut(("private_key",), base64.b64encode(ENC_OPENSSH.encode
 I("key-huge", mut(("private_key",), PEM.replace("AAAASECRETKEYBYTES", "A" * (64 * 1024))), P + "private_key:")
 I("key-b64-alphabet", mut(("private_key",), B64[:-4] + "!!!="), P + "private_key:")
 I("key-b64-padding", mut(("private_key",), B64.rstrip("=")), P + "private_key:")
-I("key-b64-whitespace", mut(("private_key",), B64[:40] + "\n" + B64[40:]), P + "private_key:")
+I("key-b64-blank-inside", mut(("private_key",), B64[:40] + " " + B64[40:]), P + "private_key: is neither PEM text nor base64")
+I("key-b64-empty-line", mut(("private_key",), B64[:40] + "\n\n" + B64[40:]), P + "private_key: is neither PEM text nor base64")
+I("key-public-line", mut(("private_key",), HK + " root@vm\n"), P + "private_key: is a public key; give the private key")
+I("key-public-pem", mut(("private_key",), "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----\n"),
+  P + "private_key: is a public key; give the private key")
+I("key-public-b64", mut(("private_key",), base64.b64encode((HK + " root@vm\n").encode()).decode()),
+  P + "private_key: base64 decodes to a text that is a public key; give the private key")
 I("key-b64-not-pem", mut(("private_key",), base64.b64encode(b"AAAASECRETKEYBYTES").decode()), P + "private_key:")
 I("key-empty", mut(("private_key",), ""), P + "private_key: is empty")
 I("key-number", mut(("private_key",), 1), P + "private_key: is an integer")
