@@ -203,13 +203,53 @@ add_specs(struct tc_doc_result *out, size_t n)
 		tc_spec_init(&out->specs[i]);
 }
 
+/* user@host:port, [v6]:port, for a message. */
+static const char *
+server_text(const struct tc_spec *s, char *buf, size_t bufsz)
+{
+	int v6 = strchr(s->host, ':') != NULL;
+	int r = snprintf(buf, bufsz, "%s%s%s%s%s:%u", s->user, s->user[0] ? "@" : "", v6 ? "[" : "", s->host,
+			 v6 ? "]" : "", (unsigned)s->port);
+
+	return r > 0 && (size_t)r < bufsz ? buf : s->host;
+}
+
+/* Tunnel i of a device against the ones before it: a name, a dnat local
+ * port or a remote listen (server host and port, bind, remote port) used
+ * twice would make one of them fail for as long as both run: the server
+ * or the local firewall can give the port to only one. Remote port 0 is
+ * the server's to choose, so it never clashes. */
+static int
+device_clash(const struct tc_spec *specs, size_t i, const char *tp, struct tc_err *err)
+{
+	const struct tc_spec *t = &specs[i], *u;
+	char srv[TC_USER_MAX + TC_HOST_MAX + 12];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		u = &specs[j];
+		if (strcmp(u->name, t->name) == 0)
+			return tc_err_set(err, TC_ERR_INVALID, "%s.name: '%s' is also the name of tunnels[%zu]",
+					  tp, t->name, j);
+		if (t->via == TC_VIA_DNAT && u->via == TC_VIA_DNAT && t->local_port == u->local_port)
+			return tc_err_set(err, TC_ERR_INVALID, "%s.local_port: %u is also used by tunnels[%zu]",
+					  tp, (unsigned)t->local_port, j);
+		if (t->remote_port != 0 && t->remote_port == u->remote_port && t->port == u->port &&
+		    tc_same_host(t->host, u->host) && tc_same_host(t->remote_bind, u->remote_bind))
+			return tc_err_set(err, TC_ERR_INVALID, "%s.remote.port: %u on %s of %s is also used by tunnels[%zu]",
+					  tp, (unsigned)t->remote_port, t->remote_bind,
+					  server_text(t, srv, sizeof(srv)), j);
+	}
+	return 0;
+}
+
 static int
 native_device(struct json_object *dev, struct tc_doc_result *out, const char *path, struct tc_err *err)
 {
 	static const char *const keys[] = { "tunnels", NULL };
 	char p[PATH_MAX_LEN], tp[PATH_MAX_LEN];
 	struct json_object *arr;
-	size_t i, j, n;
+	size_t i, n;
 
 	if (tc_json_want(dev, json_type_object, "an object", path, err) < 0 ||
 	    tc_json_only_keys(dev, keys, path, err) < 0)
@@ -227,12 +267,9 @@ native_device(struct json_object *dev, struct tc_doc_result *out, const char *pa
 	out->n = n;
 	for (i = 0; i < n; i++) {
 		tc_json_path_idx(tp, p, i);
-		if (native_tunnel(json_object_array_get_idx(arr, i), &out->specs[i], tp, err) < 0)
+		if (native_tunnel(json_object_array_get_idx(arr, i), &out->specs[i], tp, err) < 0 ||
+		    device_clash(out->specs, i, tp, err) < 0)
 			return -1;
-		for (j = 0; j < i; j++)
-			if (strcmp(out->specs[j].name, out->specs[i].name) == 0)
-				return tc_err_set(err, TC_ERR_INVALID, "%s.name: '%s' is also the name of tunnels[%zu]",
-						  tp, out->specs[i].name, j);
 	}
 	return 0;
 }

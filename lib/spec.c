@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "num.h"
 #include "sha256.h"
@@ -153,6 +154,18 @@ tc_parse_port(const char *s, int allow_zero, uint16_t *out, const char *what, st
 				  what, tc_echo(s ? s : "", e), allow_zero ? "0" : "1");
 	*out = (uint16_t)v;
 	return 0;
+}
+
+int
+tc_same_host(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+	return strcasecmp(a, b) == 0;
 }
 
 /* NUMBER[s|m|h|d]; the number follows tc_parse_uint's rules (no sign, no

@@ -60,6 +60,10 @@ int tc_valid_name(const char *s);
 int tc_valid_host(const char *s);	/* DNS name or IPv4/IPv6 literal (no brackets) */
 int tc_valid_user(const char *s);	/* POSIX portable user name */
 int tc_valid_ifname(const char *s);	/* network interface name: 1-15 of [A-Za-z0-9_.-], not . or .. */
+/* 1 if two valid hosts are written to mean the same: equal IP addresses
+ * ("2001:db8::1", "2001:0db8::1"), or DNS names equal but for case. A name
+ * and an address never are (that would need DNS). */
+int tc_same_host(const char *a, const char *b);
 
 /* Parsers for the command line and the documents: 0 or -1 with err (TC_ERR_USAGE
  * kind is chosen by the caller; these use TC_ERR_INVALID). `what` names the field

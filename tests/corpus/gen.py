@@ -173,6 +173,18 @@ I("tunnels-object", {"version": 1, "devices": {ID: {"tunnels": {}}}}, "devices.e
 I("other-device-not-object", native([T2], {"edge-0001": []}), "devices.edge-0001: is an array")
 I("too-many-tunnels", native([dict(T2, name="t%d" % i) for i in range(65)]), "65 tunnels, at most 64")
 I("dup-tunnel-name", native([T2, T2]), "devices.edge-0042.tunnels[1].name: 'ssh' is also the name of tunnels[0]")
+T3 = {"name": "web", "server": {"host": "203.0.113.10", "user": "tunnel"},
+      "remote": {"port": 8080}, "target": {"host": "localhost", "port": 80}, "private_key": PEM}
+I("dup-remote-port", native([T1, T3]),
+  "devices.edge-0042.tunnels[1].remote.port: 8080 on 127.0.0.1 of tunnel@203.0.113.10:22 is also used by tunnels[0]")
+I("dup-remote-port-v6", native([dict(T3, name="a", server={"host": "2001:db8::10", "user": "t"}),
+                                dict(T3, name="b", server={"host": "2001:DB8:0::10", "port": 22, "user": "u"})]),
+  "devices.edge-0042.tunnels[1].remote.port: 8080 on 127.0.0.1 of u@[2001:DB8:0::10]:22 is also used by tunnels[0]")
+I("dup-local-port", native([T1, dict(T1, name="plc", server={"host": "198.51.100.7", "user": "t"},
+                                     target={"host": "192.0.2.60", "port": 502})]),
+  "devices.edge-0042.tunnels[1].local_port: 10443 is also used by tunnels[0]")
+V("native-remote-port-0-twice", native([T2, dict(T2, name="ssh2")]), "name=ssh2 ")
+V("native-remote-port-other-bind", native([T1, dict(T3, remote={"bind": "127.0.0.2", "port": 8080})]), "name=web ")
 for field in ("name", ("server", "host"), ("server", "user"), ("remote", "port"), ("target", "host"),
               ("target", "port"), "private_key", "local_port", "server", "remote", "target"):
     f = field if isinstance(field, tuple) else (field,)

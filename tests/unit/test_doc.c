@@ -269,6 +269,44 @@ test_native(void)
 	bad_native("\"private_key\":\"" KEYJ "\"", "\"private_key\":\"QUFBQVNF Q1JFVA==\"", T0 "private_key:");
 	bad_native("\"private_key\":\"" KEYJ "\"", "\"private_key\":\"\"", T0 "private_key: is empty");
 	bad_native("\"private_key\":\"" KEYJ "\"", "\"private_key\":123", T0 "private_key: is an integer");
+	/* Defect: two tunnels of a device on one server, bind and remote port were
+	 * accepted; one of them then retried for its whole life. */
+	bad_native("\"tunnels\":[" TUNNEL, "\"tunnels\":[" TUNNEL ",{\"name\":\"again\",\"server\":{\"host\":\"203.0.113.10\","
+		   "\"user\":\"other\"},\"remote\":{\"port\":8080},\"target\":{\"host\":\"localhost\",\"port\":22},"
+		   "\"private_key\":\"" KEYJ "\"}",
+		   "devices.edge-0042.tunnels[1].remote.port: 8080 on 127.0.0.1 of other@203.0.113.10:22 is also used by tunnels[0]");
+	bad_native("\"tunnels\":[" TUNNEL, "\"tunnels\":[" TUNNEL ",{\"name\":\"v6\",\"server\":{\"host\":\"2001:db8::10\","
+		   "\"user\":\"t\"},\"remote\":{\"port\":9000},\"target\":{\"host\":\"localhost\",\"port\":22},"
+		   "\"private_key\":\"" KEYJ "\"},{\"name\":\"v6b\",\"server\":{\"host\":\"2001:0db8:0::10\",\"user\":\"t\"},"
+		   "\"remote\":{\"bind\":\"127.0.0.1\",\"port\":9000},\"target\":{\"host\":\"localhost\",\"port\":23},"
+		   "\"private_key\":\"" KEYJ "\"}",
+		   "devices.edge-0042.tunnels[2].remote.port: 9000 on 127.0.0.1 of t@[2001:0db8:0::10]:22 is also used by tunnels[1]");
+	bad_native("\"tunnels\":[" TUNNEL, "\"tunnels\":[" TUNNEL ",{\"name\":\"dnat2\",\"server\":{\"host\":\"198.51.100.7\","
+		   "\"user\":\"t\"},\"remote\":{\"port\":1},\"target\":{\"host\":\"192.0.2.51\",\"port\":80},"
+		   "\"via\":\"dnat\",\"local_port\":10443,\"private_key\":\"" KEYJ "\"}",
+		   "devices.edge-0042.tunnels[1].local_port: 10443 is also used by tunnels[0]");
+	good_native("\"tunnels\":[" TUNNEL "," TUNNEL2 "]", "\"tunnels\":[" TUNNEL "," TUNNEL2 ","
+		    "{\"name\":\"ssh2\",\"server\":{\"host\":\"TUNNEL.example.com\",\"user\":\"t\"},"
+		    "\"remote\":{\"port\":0},\"target\":{\"host\":\"localhost\",\"port\":22},\"private_key\":\"" KEYJ "\"}]",
+		    "remote port 0 twice on one server (the server picks two ports)", &r);
+	tc_doc_result_free(&r);
+	good_native("\"tunnels\":[" TUNNEL "," TUNNEL2 "]", "\"tunnels\":[" TUNNEL ","
+		    "{\"name\":\"p\",\"server\":{\"host\":\"203.0.113.10\",\"port\":2222,\"user\":\"t\"},"
+		    "\"remote\":{\"port\":8080},\"target\":{\"host\":\"localhost\",\"port\":22},\"private_key\":\"" KEYJ "\"},"
+		    "{\"name\":\"b\",\"server\":{\"host\":\"203.0.113.10\",\"user\":\"t\"},"
+		    "\"remote\":{\"bind\":\"127.0.0.2\",\"port\":8080},\"target\":{\"host\":\"localhost\",\"port\":22},"
+		    "\"private_key\":\"" KEYJ "\"},"
+		    "{\"name\":\"h\",\"server\":{\"host\":\"203.0.113.11\",\"user\":\"t\"},"
+		    "\"remote\":{\"port\":8080},\"target\":{\"host\":\"localhost\",\"port\":22},\"private_key\":\"" KEYJ "\"}]",
+		    "remote port 8080 again on another server port, bind or server", &r);
+	ok(r.n == 4, "four tunnels with remote port 8080");
+	tc_doc_result_free(&r);
+	bad_native("\"tunnels\":[" TUNNEL, "\"tunnels\":[" TUNNEL ",{\"name\":\"again\",\"server\":{\"host\":\"tunnel.example.com\","
+		   "\"user\":\"t\"},\"remote\":{\"port\":7},\"target\":{\"host\":\"localhost\",\"port\":22},"
+		   "\"private_key\":\"" KEYJ "\"},{\"name\":\"again2\",\"server\":{\"host\":\"Tunnel.Example.COM\",\"port\":22,"
+		   "\"user\":\"t\"},\"remote\":{\"port\":7},\"target\":{\"host\":\"localhost\",\"port\":22},"
+		   "\"private_key\":\"" KEYJ "\"}",
+		   "tunnels[2].remote.port: 7 on 127.0.0.1 of t@Tunnel.Example.COM:22 is also used by tunnels[1]");
 	/* duplicate tunnel names; B07 duplicate keys */
 	bad_native("\"tunnels\":[" TUNNEL, "\"tunnels\":[" TUNNEL "," TUNNEL,
 		   "devices.edge-0042.tunnels[1].name: 'inverter-web' is also the name of tunnels[0]");

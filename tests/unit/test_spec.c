@@ -89,6 +89,19 @@ test_hosts(void)
 }
 
 static void
+test_same_host(void)
+{
+	ok(tc_same_host("203.0.113.10", "203.0.113.10"), "same IPv4");
+	ok(!tc_same_host("203.0.113.10", "203.0.113.11"), "other IPv4");
+	ok(tc_same_host("2001:db8::1", "2001:0db8:0:0::1"), "IPv6 written two ways");
+	ok(!tc_same_host("2001:db8::1", "2001:db8::2"), "other IPv6");
+	ok(tc_same_host("Tunnel.Example.com", "tunnel.example.COM"), "names differ only in case");
+	ok(!tc_same_host("tunnel.example.com", "tunnel2.example.com"), "other name");
+	ok(!tc_same_host("localhost", "127.0.0.1"), "a name is not an address (no DNS)");
+	ok(!tc_same_host("127.0.0.1", "::ffff:127.0.0.1"), "IPv4 and IPv4-mapped IPv6 differ");
+}
+
+static void
 test_users(void)
 {
 	ok(tc_valid_user("tunnel"), "user tunnel");
@@ -393,6 +406,7 @@ main(void)
 	test_sha256();
 	test_names();
 	test_hosts();
+	test_same_host();
 	test_users();
 	test_ifnames();
 	test_ports();
