@@ -56,6 +56,25 @@ key_field(struct json_object *obj, const char *key, struct tc_spec *s, const cha
 	return tc_key_normalize(k, n, &s->key, &s->key_len, p, err);
 }
 
+/* server.host_key: as copied from a .pub file or ssh-keyscan, kept as
+ * "TYPE BASE64". */
+static int
+host_key_field(struct json_object *obj, struct tc_spec *s, const char *path, struct tc_err *err)
+{
+	char p[PATH_MAX_LEN];
+	struct json_object *o;
+	const char *k;
+	size_t n;
+	int r;
+
+	if ((r = tc_json_member(obj, "host_key", 0, &o, path, err)) <= 0)
+		return r;
+	tc_json_path(p, path, "host_key");
+	if (tc_json_string(o, &k, &n, p, err) < 0)
+		return -1;
+	return tc_host_key_normalize(k, s->host_key, p, err);
+}
+
 /* ---- native schema ---- */
 
 static int
@@ -72,8 +91,7 @@ native_server(struct json_object *t, struct tc_spec *s, const char *path, struct
 	    tc_json_str_field(o, "user", 1, s->user, sizeof(s->user), tc_valid_user,
 			      "a user name", p, err) < 0 ||
 	    port_field(o, "port", 0, 0, &s->port, p, err) < 0 ||
-	    tc_json_str_field(o, "host_key", 0, s->host_key, sizeof(s->host_key), tc_valid_host_key,
-			      "a host key ('TYPE BASE64')", p, err) < 0)
+	    host_key_field(o, s, p, err) < 0)
 		return -1;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echo.h"
 #include "key.h"
 #include "xalloc.h"
 
@@ -98,6 +99,107 @@ tc_valid_host_key(const char *s)
 	if (((uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3]) != tlen)
 		return 0;
 	return memcmp(blob + 4, s, tlen) == 0;
+}
+
+/* Index of the host key type t[0..n) in host_key_types, or -1. */
+static int
+host_key_type(const char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(host_key_types) / sizeof(host_key_types[0]); i++)
+		if (strlen(host_key_types[i]) == n && memcmp(t, host_key_types[i], n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* What OpenSSH key types look like, supported or not (ssh-dss). */
+static int
+looks_like_type(const char *t, size_t n)
+{
+	return (n > 4 && memcmp(t, "ssh-", 4) == 0) || (n > 6 && memcmp(t, "ecdsa-", 6) == 0) ||
+	       (n > 3 && memcmp(t, "sk-", 3) == 0);
+}
+
+int
+tc_host_key_normalize(const char *in, char out[TC_HOSTKEY_MAX + 1], const char *what, struct tc_err *err)
+{
+	char e[TC_ECHO_MAX + 4];
+	const char *f[3];
+	size_t fl[3], len, start = 0, i, j;
+	int nf = 0, t;
+
+	if (in == NULL)
+		in = "";
+	len = strlen(in);
+	while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t' || in[len - 1] == '\r' || in[len - 1] == '\n'))
+		len--;
+	while (start < len && (in[start] == ' ' || in[start] == '\t' || in[start] == '\r' || in[start] == '\n'))
+		start++;
+	if (start == len)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is empty", what);
+	for (i = start; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '\n' || c == '\r')
+			return tc_err_set(err, TC_ERR_INVALID, "%s: holds more than one line; give one key "
+					  "('TYPE BASE64', e.g. from ssh-keyscan -t ed25519 HOST)", what);
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: contains a control character", what);
+	}
+	/* known_hosts markers: a CA's key or a revoked one, not the server's */
+	if (in[start] == '@') {
+		char m[TC_ECHO_MAX + 1];
+
+		for (j = start; j < len && in[j] != ' ' && in[j] != '\t' && j - start < TC_ECHO_MAX; j++)
+			m[j - start] = in[j];
+		m[j - start] = '\0';
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is a known_hosts %s line, not a host key", what,
+				  tc_echo(m, e));
+	}
+	for (i = start; i < len && nf < 3; nf++) {
+		for (j = i; j < len && in[j] != ' ' && in[j] != '\t'; j++)
+			;
+		f[nf] = in + i;
+		fl[nf] = j - i;
+		while (j < len && (in[j] == ' ' || in[j] == '\t'))
+			j++;
+		i = j;
+	}
+	/* "TYPE BASE64 [COMMENT]", or "HOSTS TYPE BASE64 [COMMENT]" of ssh-keyscan and known_hosts */
+	if (host_key_type(f[0], fl[0]) >= 0)
+		t = 0;
+	else if (nf > 1 && host_key_type(f[1], fl[1]) >= 0)
+		t = 1;
+	else if (looks_like_type(f[0], fl[0]) || (nf > 1 && looks_like_type(f[1], fl[1]))) {
+		t = looks_like_type(f[0], fl[0]) ? 0 : 1;
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%.*s' is not a supported host key type (ssh-ed25519, "
+				  "ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-ssh-ed25519@openssh.com, "
+				  "sk-ecdsa-sha2-nistp256@openssh.com)", what, (int)(fl[t] < 40 ? fl[t] : 40), f[t]);
+	} else {
+		char v[TC_ECHO_MAX + 1];
+		size_t n = len - start < TC_ECHO_MAX ? len - start : TC_ECHO_MAX;
+
+		memcpy(v, in + start, n);
+		v[n] = '\0';
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s%s' is not a host key ('TYPE BASE64 [COMMENT]', "
+				  "or a line of ssh-keyscan)", what, tc_echo(v, e), len - start > n ? "..." : "");
+	}
+	if (t + 1 < nf && fl[t] + 1 + fl[t + 1] > TC_HOSTKEY_MAX)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: is longer than %d bytes (TYPE BASE64)", what,
+				  TC_HOSTKEY_MAX);
+	memcpy(out, f[t], fl[t]);
+	out[fl[t]] = ' ';
+	j = t + 1 < nf ? fl[t + 1] : 0;
+	if (j > 0)
+		memcpy(out + fl[t] + 1, f[t + 1], j);
+	out[fl[t] + 1 + j] = '\0';
+	if (!tc_valid_host_key(out)) {
+		out[0] = '\0';
+		return tc_err_set(err, TC_ERR_INVALID, "%s: what follows %.*s is not the base64 of an %.*s key",
+				  what, (int)fl[t], f[t], (int)fl[t], f[t]);
+	}
+	return 0;
 }
 
 /* ---- private keys ---- */

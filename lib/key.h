@@ -22,4 +22,13 @@ void tc_key_free(char *pem, size_t len);
 /* 1 if s is exactly "TYPE BASE64" of a public key whose blob names TYPE. */
 int tc_valid_host_key(const char *s);
 
+/* A server's public host key as people copy it, reduced to "TYPE BASE64"
+ * in out (valid for tc_valid_host_key): "TYPE BASE64 [COMMENT]" (a .pub
+ * file, `cat host.pub`) or a line of ssh-keyscan / known_hosts
+ * ("HOST TYPE BASE64", "[HOST]:PORT TYPE BASE64", hashed hosts; the host
+ * field is dropped). One line, surrounding whitespace ignored. 0, or -1
+ * (TC_ERR_INVALID, message starts with `what`). */
+int tc_host_key_normalize(const char *in, char out[TC_HOSTKEY_MAX + 1], const char *what,
+			  struct tc_err *err);
+
 #endif

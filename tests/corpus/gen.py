@@ -214,7 +214,16 @@ for v, tag, msg in ((0, "0", "timeout: 0"), (-5, "neg", "timeout: -5"), (10**12,
 I("keepalive-interval-0", mut(("keepalive", "interval"), 0), P + "keepalive.interval: 0")
 I("keepalive-count-101", mut(("keepalive", "count"), 101), P + "keepalive.count: 101")
 I("keepalive-array", mut(("keepalive",), [30, 3]), P + "keepalive: is an array")
-I("host-key-comment", mut(("server", "host_key"), HK + " root@vm"), P + "server.host_key")
+V("native-host-key-comment", mut(("server", "host_key"), HK + " root@vm\n"), "name=inverter-web ", "host_key=yes")
+V("native-host-key-keyscan", mut(("server", "host_key"), "[203.0.113.10]:22 " + HK + "\n"), "name=inverter-web ",
+  "host_key=yes")
+V("native-host-key-hashed", mut(("server", "host_key"), "|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= " + HK),
+  "host_key=yes")
+I("host-key-two-lines", mut(("server", "host_key"), HK + "\n" + HK), P + "server.host_key: holds more than one line")
+I("host-key-dss", mut(("server", "host_key"), "ssh-dss AAAAB3NzaC1kc3MAAACBAP"),
+  P + "server.host_key: 'ssh-dss' is not a supported host key type")
+I("host-key-cert-authority", mut(("server", "host_key"), "@cert-authority * " + HK),
+  P + "server.host_key: is a known_hosts @cert-authority line")
 I("host-key-type-mismatch", mut(("server", "host_key"), HK.replace("ssh-ed25519", "ssh-rsa")), P + "server.host_key")
 I("host-key-null", mut(("server", "host_key"), None), P + "server.host_key: is null")
 I("name-upper", mut(("name",), "Inverter"), P + "name: 'Inverter' is not a name")

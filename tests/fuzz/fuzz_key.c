@@ -1,8 +1,9 @@
 /* fuzz-sources: lib/key.c lib/echo.c lib/err.c lib/xalloc.c lib/log.c */
 /* fuzz_key: the key parsers of key.h. The first byte picks the parser, the
- * rest is its input. Oracle: no sanitizer report, and an accepted private
- * key is one PEM block of printable ASCII that ends in a newline and is
- * not marked encrypted. */
+ * rest is its input. Oracle: no sanitizer report, an accepted private key
+ * is one PEM block of printable ASCII that ends in a newline and is not
+ * marked encrypted, and an accepted host key is what tc_valid_host_key
+ * wants. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,23 @@ private_key(const char *s, size_t len)
 	tc_key_free(pem, pl);
 }
 
+static void
+host_key(const char *s)
+{
+	char out[TC_HOSTKEY_MAX + 1];
+	struct tc_err err;
+
+	(void)tc_valid_host_key(s);
+	if (tc_host_key_normalize(s, out, "h", &err) < 0) {
+		if (err.kind != TC_ERR_INVALID || strncmp(err.msg, "h: ", 3) != 0)
+			abort();
+		return;
+	}
+	/* what it keeps is exactly what the strict validator wants */
+	if (!tc_valid_host_key(out) || strlen(out) > TC_HOSTKEY_MAX || strchr(out, '\n') != NULL)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -50,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] % 2 == 0)
 		private_key(s, size - 1);
 	else
-		(void)tc_valid_host_key(s);
+		host_key(s);
 	free(s);
 	return 0;
 }

@@ -167,6 +167,15 @@ test_native(void)
 	tc_doc_result_free(&r);
 	good_native("\"port\":22,", "\"port\":2222,", "server port 2222", &r);
 	tc_doc_result_free(&r);
+	/* Defect: a host key with its comment, or an ssh-keyscan line, was refused */
+	good_native("\"host_key\":\"" ED25519 "\"", "\"host_key\":\"" ED25519 " root@tunnel-server\\n\"",
+		    "host key with its comment (cat host.pub)", &r);
+	ok(r.n == 2 && strcmp(r.specs[0].host_key, ED25519) == 0, "the comment is dropped");
+	tc_doc_result_free(&r);
+	good_native("\"host_key\":\"" ED25519 "\"", "\"host_key\":\"[203.0.113.10]:2222 " ED25519 "\"",
+		    "an ssh-keyscan line as host key", &r);
+	ok(r.n == 2 && strcmp(r.specs[0].host_key, ED25519) == 0, "the host field is dropped");
+	tc_doc_result_free(&r);
 	good_native("\"name\":\"inverter-web\"", "\"name\":\"\\u0069nverter-web\"", "\\u escape in a value", &r);
 	tc_doc_result_free(&r);
 	good_native("\"devices\":{", "\"devices\":{\"\\u0065dge-0042x\":{\"tunnels\":[]},", "escaped key distinct", &r);
@@ -243,7 +252,10 @@ test_native(void)
 	bad_native("\"bind\":\"127.0.0.1\"", "\"bind\":\"0.0.0.0\"", T0 "remote.bind: '0.0.0.0'");
 	bad_native("\"host\":\"192.0.2.50\"", "\"host\":\"-oProxyCommand=x\"", T0 "target.host");
 	bad_native("\"host_key\":\"" ED25519 "\"", "\"host_key\":\"-oProxyCommand=x\"", T0 "server.host_key");
-	bad_native("\"host_key\":\"" ED25519 "\"", "\"host_key\":\"" ED25519 " extra\"", T0 "server.host_key");
+	bad_native("\"host_key\":\"" ED25519 "\"", "\"host_key\":\"" ED25519 " extra\\n-oProxyCommand=x\"",
+		   T0 "server.host_key: holds more than one line");
+	bad_native("\"host_key\":\"" ED25519 "\"", "\"host_key\":\"ssh-dss AAAAB3NzaC1kc3M\"",
+		   T0 "server.host_key: 'ssh-dss' is not a supported host key type");
 	bad_native("\"timeout\":\"1h\"", "\"timeout\":\"-oProxyCommand=x\"", T0 "timeout");
 	bad_native("\"via\":\"dnat\"", "\"via\":\"-oProxyCommand=x\"", T0 "via");
 	bad_native("\"private_key\":\"" KEYJ "\"", "\"private_key\":\"-oProxyCommand=x\"", T0 "private_key");

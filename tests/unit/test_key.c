@@ -35,6 +35,76 @@ test_host_keys(void)
 	ok(!tc_valid_host_key("-oProxyCommand=x AAAA"), "option as host key");
 }
 
+/* tc_host_key_normalize(in) gives want (NULL: refused with a message
+ * containing why, starting with "host_key: "). */
+static void
+hk(const char *in, const char *want, const char *why, const char *label)
+{
+	char out[TC_HOSTKEY_MAX + 1];
+	struct tc_err err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	memset(out, 'x', sizeof(out));
+	rc = tc_host_key_normalize(in, out, "host_key", &err);
+	if (want != NULL) {
+		ok(rc == 0 && strcmp(out, want) == 0, "host key accepted: %s", label);
+		if (rc < 0)
+			printf("#   %s\n", err.msg);
+		else if (strcmp(out, want) != 0)
+			printf("#   got '%s'\n", out);
+	} else {
+		ok(rc < 0 && err.kind == TC_ERR_INVALID && strncmp(err.msg, "host_key: ", 10) == 0 &&
+		   strstr(err.msg, why) != NULL, "host key refused: %s", label);
+		if (rc == 0 || strstr(err.msg, why) == NULL)
+			printf("#   rc=%d %s (wanted '%s')\n", rc, rc ? err.msg : out, why);
+	}
+}
+
+/* Defect: a host key with its comment (cat host.pub) or an ssh-keyscan line
+ * was refused; only "TYPE BASE64" is kept of them. */
+static void
+test_host_key_normalize(void)
+{
+	char big[TC_HOSTKEY_MAX + 200];
+
+	hk(ED25519, ED25519, NULL, "TYPE BASE64");
+	hk(ED25519 " root@host", ED25519, NULL, "with its comment (cat host.pub)");
+	hk(ED25519 " root@host\n", ED25519, NULL, "a .pub file with its newline");
+	hk("  " ED25519 "   a comment, with spaces \r\n", ED25519, NULL, "blanks around, a comment with spaces, CRLF");
+	hk("ssh-ed25519\tAAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRUU\tx", ED25519, NULL,
+	   "tabs between the fields");
+	hk("203.0.113.10 " ED25519, ED25519, NULL, "an ssh-keyscan line");
+	hk("[203.0.113.10]:2222 " ED25519 "\n", ED25519, NULL, "an ssh-keyscan line of another port");
+	hk("[2001:db8::10]:2222 " ECDSA, ECDSA, NULL, "an ssh-keyscan line of an IPv6 server");
+	hk("tunnel.example.com,203.0.113.10 " ED25519 " comment", ED25519, NULL, "a known_hosts line");
+	hk("|1|JfKTdBh7rNbXkVAQCRp4OQoPfmI=|USECr3SWf1JUPsms5AqfD5QfxkM= " ED25519, ED25519, NULL,
+	   "a hashed known_hosts line (ssh-keyscan -H)");
+	hk("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRUU caf\xc3\xa9", ED25519, NULL,
+	   "a comment in UTF-8");
+
+	hk("", NULL, "is empty", "empty");
+	hk(" \n", NULL, "is empty", "only whitespace");
+	hk(ED25519 "\n" ECDSA "\n", NULL, "more than one line", "two lines of ssh-keyscan");
+	hk("@cert-authority *.example.com " ED25519, NULL, "@cert-authority", "a CA line of known_hosts");
+	hk("@revoked * " ED25519, NULL, "@revoked", "a revoked key line of known_hosts");
+	hk("ssh-dss AAAAB3NzaC1kc3MAAACBAP", NULL, "'ssh-dss' is not a supported host key type", "DSA");
+	hk("host ssh-dss AAAAB3NzaC1kc3MAAACBAP", NULL, "'ssh-dss' is not a supported host key type", "DSA keyscan line");
+	hk("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRUU", NULL,
+	   "is not the base64 of an ssh-rsa key", "type and blob differ");
+	hk("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRU!", NULL,
+	   "is not the base64 of an ssh-ed25519 key", "bad base64");
+	hk("ssh-ed25519", NULL, "is not the base64 of an ssh-ed25519 key", "type alone");
+	hk("hello world", NULL, "is not a host key", "no key at all");
+	hk("-oProxyCommand=x AAAA", NULL, "is not a host key", "an option");
+	hk(ED25519 " a\x1b[31mb", NULL, "control character", "an escape in the comment");
+	hk(ED25519 "\r", ED25519, NULL, "a CR at the end");
+	memset(big, 'A', sizeof(big));
+	memcpy(big, "ssh-rsa ", 8);
+	big[sizeof(big) - 1] = '\0';
+	hk(big, NULL, "is longer than", "a key longer than TC_HOSTKEY_MAX");
+}
+
 static int
 key_ok(const char *in, size_t len, const char *want)
 {
@@ -304,7 +374,17 @@ real_variants(const char *name)
 
 	snprintf(pub, sizeof(pub), "%s.pub", name);
 	if ((k = slurp(pub, &len)) != NULL) {
+		char hkout[TC_HOSTKEY_MAX + 1], line[TC_HOSTKEY_MAX + 64];
+		struct tc_err e2;
+		char *sp = strchr(k, ' '), *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+
 		key_msg(k, len, "is a public key; give the private key", "the .pub file is named as a public key");
+		ok(sp2 != NULL && tc_host_key_normalize(k, hkout, "host_key", &e2) == 0 &&
+		   strlen(hkout) == (size_t)(sp2 - k) && memcmp(hkout, k, (size_t)(sp2 - k)) == 0 &&
+		   tc_valid_host_key(hkout), "%s as a host key: its comment dropped", pub);
+		if (sp2 != NULL && snprintf(line, sizeof(line), "[127.0.0.1]:2222 %.*s", (int)(sp2 - k), k) < (int)sizeof(line))
+			ok(tc_host_key_normalize(line, hkout, "host_key", &e2) == 0 && memcmp(hkout, k, (size_t)(sp2 - k)) == 0,
+			   "%s as an ssh-keyscan line", pub);
 		free(k);
 	} else {
 		ok(0, "%s: ssh-keygen wrote it", pub);
@@ -353,6 +433,7 @@ int
 main(void)
 {
 	test_host_keys();
+	test_host_key_normalize();
 	test_keys();
 	test_real_keys();
 	return tap_done();
