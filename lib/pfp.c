@@ -1,6 +1,7 @@
 /* pfp.c: SORACOM's portForwardParam grammar (pfp.h). Split on single
- * spaces and colons only; every part is then checked by the same validators
- * as the native schema, so nothing reaches ssh that could read as an option. */
+ * spaces and on colons outside [IPv6] brackets only; every part is then
+ * checked by the same validators as the native schema, so nothing reaches
+ * ssh that could read as an option. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,49 +51,126 @@ split_tokens(const char *s, char *buf, size_t bufsz, char **tok, int max)
 	return nt;
 }
 
-/* Bracketed IPv6 in BIND/THOST is refused: SORACOM's grammar is colon-split
- * and existing fleets forward to localhost or LAN IPv4 hosts; refusing keeps
- * the parse unambiguous. */
+/* A host part, as written (`part`, NUL-terminated, brackets kept) into
+ * out: a name or an IPv4 literal, or an IPv6 literal in brackets, which
+ * are required for IPv6 since the parts are split at ':'. */
+static int
+pfp_host(char *part, char *out, size_t outsz, const char *what, const char *which, const char *thing,
+	 struct tc_err *err)
+{
+	char e[TC_ECHO_MAX + 4];
+	const char *h = part;
+	size_t n = strlen(part);
+
+	tc_echo(part, e);	/* as written, before the brackets go */
+	if (part[0] == '[') {
+		if (n < 2 || part[n - 1] != ']')
+			return tc_err_set(err, TC_ERR_INVALID, "%s: %s '%s' is not %s", what, which, e, thing);
+		part[n - 1] = '\0';
+		h = part + 1;
+		if (strchr(h, ':') == NULL)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: %s '%s': brackets are for IPv6 addresses only",
+					  what, which, e);
+		if (!tc_valid_host(h))
+			return tc_err_set(err, TC_ERR_INVALID, "%s: %s '%s' is not an IPv6 address", what, which, e);
+	} else if (strchr(h, ':') != NULL || !tc_valid_host(h)) {
+		return tc_err_set(err, TC_ERR_INVALID, "%s: %s '%s' is not %s", what, which, e, thing);
+	}
+	if (strlen(h) >= outsz)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: %s '%s' is too long", what, which, e);
+	memcpy(out, h, strlen(h) + 1);
+	return 0;
+}
+
+/* 0.0.0.0 or :: (any spelling). */
+static int
+wildcard(const char *h)
+{
+	static const unsigned char zero[16];
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, h, a) == 1)
+		return memcmp(a, zero, 4) == 0;
+	return inet_pton(AF_INET6, h, a) == 1 && memcmp(a, zero, 16) == 0;
+}
+
+/* [BIND:]RPORT:THOST:TPORT, split at ':' outside brackets. */
 static int
 pfp_forward(char *fwd, struct tc_spec *t, const char *what, struct tc_err *err)
 {
 	char w[WHAT_MAX], e[TC_ECHO_MAX + 4];
-	unsigned char a4[4];
-	char *part[5];
-	int np = 0, i;
+	char *part[4], *p = fwd;
+	int np = 0, i = 0;
 
 	tc_echo(fwd, e);	/* before the split below cuts it up */
-	part[np++] = fwd;
-	for (; *fwd != '\0'; fwd++)
-		if (*fwd == ':') {
-			if (np == 4)
+	for (;;) {
+		if (np == 4)
+			return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not [BIND:]RPORT:THOST:TPORT "
+					  "(an IPv6 address goes in brackets: [2001:db8::1])", what, e);
+		part[np++] = p;
+		if (*p == '[') {
+			p = strchr(p, ']');
+			if (p == NULL || (p[1] != ':' && p[1] != '\0'))
 				goto bad;
-			*fwd = '\0';
-			part[np++] = fwd + 1;
+			p++;
+		} else {
+			p += strcspn(p, ":[]");
+			if (*p == '[' || *p == ']')
+				goto bad;
 		}
+		if (*p == '\0')
+			break;
+		*p++ = '\0';
+	}
 	if (np < 3)
 		goto bad;
-	i = 0;
+	if (part[np - 3][0] == '[' || part[np - 1][0] == '[')	/* ports */
+		goto bad;
 	if (np == 4) {
-		if (!tc_valid_host(part[0]) || strlen(part[0]) >= sizeof(t->remote_bind))
-			return tc_err_set(err, TC_ERR_INVALID, "%s: bind address '%s' is not an address",
-					  what, tc_echo(part[0], e));
-		if (inet_pton(AF_INET, part[0], a4) == 1 && memcmp(a4, "\0\0\0\0", 4) == 0)
+		if (pfp_host(part[0], t->remote_bind, sizeof(t->remote_bind), what, "bind address",
+			     "an address", err) < 0)
+			return -1;
+		if (wildcard(t->remote_bind))
 			return tc_err_set(err, TC_ERR_INVALID, "%s: bind address '%s' is a wildcard: "
 					  "the port would be reachable by every host reaching the server",
-					  what, part[0]);
-		memcpy(t->remote_bind, part[0], strlen(part[0]) + 1);
+					  what, t->remote_bind);
 		i = 1;
 	}
 	if (tc_parse_port(part[i], 1, &t->remote_port, part_what(w, what, "remote port"), err) < 0)
 		return -1;
-	if (!tc_valid_host(part[i + 1]) || strlen(part[i + 1]) >= sizeof(t->target_host))
-		return tc_err_set(err, TC_ERR_INVALID, "%s: target host '%s' is not a host name or address",
-				  what, tc_echo(part[i + 1], e));
-	memcpy(t->target_host, part[i + 1], strlen(part[i + 1]) + 1);
+	if (pfp_host(part[i + 1], t->target_host, sizeof(t->target_host), what, "target host",
+		     "a host name or address", err) < 0)
+		return -1;
 	return tc_parse_port(part[i + 2], 0, &t->target_port, part_what(w, what, "target port"), err);
 bad:
 	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not [BIND:]RPORT:THOST:TPORT", what, e);
+}
+
+/* USER@HOST; HOST may be a bracketed IPv6 literal, or (as SORACOM's form
+ * always allowed, there being no port after it) a bare one. */
+static int
+pfp_dest(char *dest, struct tc_spec *t, const char *what, struct tc_err *err)
+{
+	char e[TC_ECHO_MAX + 4];
+	char *at = strchr(dest, '@'), *h;
+
+	if (at == NULL)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not USER@HOST", what, tc_echo(dest, e));
+	*at = '\0';
+	h = at + 1;
+	if (!tc_valid_user(dest) || strlen(dest) >= sizeof(t->user))
+		return tc_err_set(err, TC_ERR_INVALID, "%s: user '%s' is not a user name", what, tc_echo(dest, e));
+	if (h[0] == '[') {
+		if (pfp_host(h, t->host, sizeof(t->host), what, "server host", "a host name or address", err) < 0)
+			return -1;
+	} else if (tc_valid_host(h) && strlen(h) < sizeof(t->host)) {
+		memcpy(t->host, h, strlen(h) + 1);
+	} else {
+		return tc_err_set(err, TC_ERR_INVALID, "%s: server host '%s' is not a host name or address",
+				  what, tc_echo(h, e));
+	}
+	memcpy(t->user, dest, strlen(dest) + 1);
+	return 0;
 }
 
 int
@@ -100,7 +178,7 @@ tc_parse_pfp(const char *param, struct tc_spec *s, const char *what, struct tc_e
 {
 	static const char grammar[] = "[BIND:]RPORT:THOST:TPORT [-p PORT] USER@HOST";
 	char buf[PFP_MAX + 1], w[WHAT_MAX], e[TC_ECHO_MAX + 4];
-	char *tok[4], *dest;
+	char *tok[4];
 	struct tc_spec t;
 	int nt;
 
@@ -120,21 +198,8 @@ tc_parse_pfp(const char *param, struct tc_spec *s, const char *what, struct tc_e
 		if (tc_parse_port(tok[2], 0, &t.port, part_what(w, what, "server port"), err) < 0)
 			return -1;
 	}
-	dest = tok[nt - 1];
-	if (strchr(dest, '@') == NULL)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not USER@HOST", what, tc_echo(dest, e));
-	{
-		char *at = strchr(dest, '@');
-
-		*at = '\0';
-		if (!tc_valid_user(dest))
-			return tc_err_set(err, TC_ERR_INVALID, "%s: user '%s' is not a user name", what, tc_echo(dest, e));
-		if (!tc_valid_host(at + 1))
-			return tc_err_set(err, TC_ERR_INVALID, "%s: server host '%s' is not a host name or address",
-					  what, tc_echo(at + 1, e));
-		memcpy(t.user, dest, strlen(dest) + 1);
-		memcpy(t.host, at + 1, strlen(at + 1) + 1);
-	}
+	if (pfp_dest(tok[nt - 1], &t, what, err) < 0)
+		return -1;
 	memcpy(s->user, t.user, sizeof(s->user));
 	memcpy(s->host, t.host, sizeof(s->host));
 	s->port = t.port;

@@ -8,8 +8,10 @@
 
 /* Parse `[BIND:]RPORT:THOST:TPORT [-p PORT] USER@HOST` into s: server,
  * remote and target fields, via direct (name, key and the rest untouched;
- * s is unchanged on error). 0 or -1 (TC_ERR_INVALID, message starts with
- * `what`). */
+ * s is unchanged on error). BIND, THOST and HOST may be IPv6 literals in
+ * brackets ("8080:[::1]:22 t@[2001:db8::1]"); BIND and THOST must have
+ * them, HOST may also be a bare one, as it always could. 0 or -1
+ * (TC_ERR_INVALID, message starts with `what`). */
 int tc_parse_pfp(const char *param, struct tc_spec *s, const char *what, struct tc_err *err);
 
 #endif

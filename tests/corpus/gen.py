@@ -107,6 +107,9 @@ V("soracom", soracom("8080:localhost:22 tunnel@203.0.113.10"),
 V("soracom-full-grammar", soracom("127.0.0.1:8080:192.0.2.50:443 -p 2222 t@srv.example.com"),
   "port=2222 remote_bind=127.0.0.1 remote_port=8080 target=192.0.2.50:443")
 V("soracom-remote-port-0", soracom("0:localhost:22 t@h"), "remote_port=0")
+V("soracom-ipv6", soracom("[::1]:8080:[2001:db8::5]:22 -p 2222 t@[2001:db8::1]"),
+  "user=t host=2001:db8::1 port=2222 remote_bind=::1 remote_port=8080 target=2001:db8::5:22 via=direct")
+V("soracom-ipv6-target", soracom("8080:[::1]:22 tunnel@203.0.113.10"), "remote_bind=127.0.0.1 remote_port=8080 target=::1:22")
 V("soracom-absent", {"ssh": {"imsis": {"440109999999999": {}}}}, "device=absent")
 V("soracom-base64-key", soracom("8080:localhost:22 t@h", key=B64))
 # what users paste: GNU base64's 76 columns, a web console's trailing blanks
@@ -278,7 +281,18 @@ for tag, pfp, msg in (
         ("double-space", "2222:localhost:22  u@h", "portForwardParam:"),
         ("star-bind", "*:2222:localhost:22 u@h", "bind address '*'"),
         ("wildcard-bind", "0.0.0.0:2222:localhost:22 u@h", "bind address '0.0.0.0' is a wildcard"),
-        ("v6-bind", "[::]:2222:localhost:22 u@h", "portForwardParam:"),
+        ("v6-bind", "[::]:2222:localhost:22 u@h", "bind address '::' is a wildcard"),
+        ("v6-bare-target", "8080:2001:db8::5:22 u@h",
+         "'8080:2001:db8::5:22' is not [BIND:]RPORT:THOST:TPORT (an IPv6 address goes in brackets"),
+        ("v6-bare-bind", "::1:8080:localhost:22 u@h",
+         "'::1:8080:localhost:22' is not [BIND:]RPORT:THOST:TPORT (an IPv6 address goes in brackets"),
+        ("v6-brackets-name", "8080:[localhost]:22 u@h", "target host '[localhost]': brackets are for IPv6 addresses only"),
+        ("v6-brackets-port", "8080:[::1]:[22] u@h", "'8080:[::1]:[22]' is not [BIND:]RPORT:THOST:TPORT"),
+        ("v6-unclosed", "8080:[::1:22 u@h", "'8080:[::1:22' is not [BIND:]RPORT:THOST:TPORT"),
+        ("v6-inject-target", "8080:[-oProxyCommand=x]:22 u@h", "target host '[-oProxyCommand=x]'"),
+        ("v6-inject-host", "8080:[::1]:22 u@[-oProxyCommand=x]", "server host '[-oProxyCommand=x]'"),
+        ("v6-semicolon", "8080:[::1;id]:22 u@h", "target host '[::1;id]' is not an IPv6 address"),
+        ("v6-host-port", "8080:[::1]:22 u@[::1]:22", "server host '[::1]:22'"),
         ("missing-user", "2222:localhost:22 h", "'h' is not USER@HOST"),
         ("missing-dest", "2222:localhost:22", "portForwardParam:"),
         ("missing-tport", "2222:localhost u@h", "'2222:localhost' is not [BIND:]RPORT:THOST:TPORT"),

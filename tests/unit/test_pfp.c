@@ -53,6 +53,14 @@ test_pfp(void)
 	pfp_ok("0:localhost:22 t@h", "127.0.0.1", 0, "localhost", 22, 22, "t", "h");
 	pfp_ok("8080:localhost:22 t@2001:db8::1", "127.0.0.1", 8080, "localhost", 22, 22, "t", "2001:db8::1");
 	pfp_ok("65535:localhost:65535 t@h", "127.0.0.1", 65535, "localhost", 65535, 22, "t", "h");
+	/* Defect: SORACOM's form could not say IPv6, though ssh and the native
+	 * schema can: bracketed literals in BIND, THOST and the server host. */
+	pfp_ok("8080:[::1]:22 t@h", "127.0.0.1", 8080, "::1", 22, 22, "t", "h");
+	pfp_ok("[::1]:8080:[2001:db8::5]:22 t@h", "::1", 8080, "2001:db8::5", 22, 22, "t", "h");
+	pfp_ok("8080:localhost:22 user@[2001:db8::1]", "127.0.0.1", 8080, "localhost", 22, 22, "user", "2001:db8::1");
+	pfp_ok("[2001:db8::7]:0:192.0.2.50:443 -p 2222 t@[2001:db8::1]", "2001:db8::7", 0, "192.0.2.50", 443, 2222,
+	       "t", "2001:db8::1");
+	pfp_ok("127.0.0.1:8080:[::ffff:192.0.2.1]:22 t@h", "127.0.0.1", 8080, "::ffff:192.0.2.1", 22, 22, "t", "h");
 
 	pfp_bad("", "is not");
 	pfp_bad("8080:localhost:22", "is not");
@@ -73,9 +81,29 @@ test_pfp(void)
 	pfp_bad("2222:localhost:22 -p 22x u@h", "server port");
 	pfp_bad("*:2222:localhost:22 u@h", "bind address '*'");
 	pfp_bad(":2222:localhost:22 u@h", "bind address ''");
-	pfp_bad("[::]:2222:localhost:22 u@h", "is not [BIND:]RPORT");
+	pfp_bad("[::]:2222:localhost:22 u@h", "bind address '::' is a wildcard");
+	pfp_bad("[0:0::0]:2222:localhost:22 u@h", "bind address '0:0::0' is a wildcard");
+	pfp_bad("8080:::1:22 u@h", "an IPv6 address goes in brackets");
+	pfp_bad("2001:db8::5:8080:localhost:22 u@h", "an IPv6 address goes in brackets");
+	pfp_bad("8080:[localhost]:22 u@h", "target host '[localhost]': brackets are for IPv6 addresses only");
+	pfp_bad("[127.0.0.1]:8080:localhost:22 u@h", "bind address '[127.0.0.1]': brackets are for IPv6 addresses only");
+	pfp_bad("8080:[::1:22 u@h", "is not [BIND:]RPORT");
+	pfp_bad("8080:[::1]22 u@h", "is not [BIND:]RPORT");
+	pfp_bad("8080:[::1]:[22] u@h", "is not [BIND:]RPORT");
+	pfp_bad("[8080]:localhost:22 u@h", "is not [BIND:]RPORT");
+	pfp_bad("8080:[]:22 u@h", "target host '[]'");
+	pfp_bad("8080:[-oProxyCommand=x]:22 u@h", "target host '[-oProxyCommand=x]'");
+	pfp_bad("8080:[::1;id]:22 u@h", "target host '[::1;id]'");
+	pfp_bad("8080:[fe80::1%eth0]:22 u@h", "target host '[fe80::1%eth0]'");
+	pfp_bad("8080:[::1]]:22 u@h", "is not [BIND:]RPORT");
+	pfp_bad("8080:[[::1]]:22 u@h", "is not [BIND:]RPORT");
+	pfp_bad("8080:localhost:22 u@[localhost]", "server host '[localhost]': brackets are for IPv6 addresses only");
+	pfp_bad("8080:localhost:22 u@[::1", "server host '[::1'");
+	pfp_bad("8080:localhost:22 u@[::1]:22", "server host '[::1]:22'");
+	pfp_bad("8080:localhost:22 u@[-oProxyCommand=x]", "server host '[-oProxyCommand=x]'");
+	pfp_bad("8080:localhost:22 u@[::1]x", "server host '[::1]x'");
 	pfp_bad("0.0.0.0:2222:localhost:22 u@h", "bind address '0.0.0.0' is a wildcard");
-	pfp_bad("::1:2222:localhost:22 u@h", "is not [BIND");
+	pfp_bad("::1:2222:localhost:22 u@h", "an IPv6 address goes in brackets");
 	pfp_bad("-1:localhost:22 u@h", "remote port");
 	pfp_bad("65536:localhost:22 u@h", "remote port: '65536'");
 	pfp_bad("2222:localhost:0 u@h", "target port: '0'");
