@@ -39,8 +39,4 @@ void tc_doc_result_free(struct tc_doc_result *r);
  * must be a JSON string of 5-15 ASCII digits. 0 or -1 (TC_ERR_INVALID). */
 int tc_doc_imsi(const char *buf, size_t len, char *imsi, size_t imsisz, struct tc_err *err);
 
-/* Parse `[BIND:]RPORT:THOST:TPORT [-p PORT] USER@HOST` into s (name and key untouched).
- * Never involves a shell. 0 or -1 (TC_ERR_INVALID, message starts with `what`). */
-int tc_parse_pfp(const char *param, struct tc_spec *s, const char *what, struct tc_err *err);
-
 #endif

@@ -1,35 +1,20 @@
 /* spec.c: one tunnel's specification: field validators and parsers shared by
- * the command line and the config documents, the private key check, and the
- * digest that tells sync whether a running tunnel still matches. Pure: no I/O. */
+ * the command line and the config documents, and the digest that tells sync
+ * whether a running tunnel still matches. Pure: no I/O. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "num.h"
 #include "sha256.h"
 #include "spec.h"
 
-/* Longest value echoed back in a message: enough to recognise it, short
- * enough that a hostile document cannot flood the log. */
 #define ECHO_MAX TC_ECHO_MAX
 #define DURATION_MAX (365LL * 24 * 3600)	/* a maintenance tunnel open for a year is a mistake */
-#define KEEPALIVE_INTERVAL_MAX 3600
-#define KEEPALIVE_COUNT_MAX 100
 
 static const char duration_help[] = "(90, 90s, 30m, 2h, 1d)";
-
-const char *
-tc_echo(const char *in, char out[TC_ECHO_MAX + 4])
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i < TC_ECHO_MAX; i++)
-		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-	out[i] = '\0';
-	if (in[i] != '\0')
-		memcpy(out + i, "...", 4);
-	return out;
-}
 
 static int
 is_digit(char c)
@@ -158,122 +143,13 @@ tc_valid_host(const char *s)
 	return valid_dns_name(s, len);
 }
 
-static int
-b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (is_digit(c))
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict RFC 4648 base64: standard alphabet, padded, no whitespace, zero
- * unused bits (so one blob has exactly one encoding). Writes at most outsz
- * bytes; -1 if the input is not base64 or decodes to more than outsz. */
-static int
-b64_decode(const char *in, size_t len, unsigned char *out, size_t outsz, size_t *outlen)
-{
-	size_t i, o = 0;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		int v[4], j, pad = 0;
-		uint32_t q;
-
-		for (j = 0; j < 4; j++) {
-			if (in[i + j] == '=' && i + 4 == len && j >= 2) {
-				v[j] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[j] = b64_value(in[i + j])) < 0)
-				return -1;
-		}
-		q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		if ((pad == 1 && (q & 0xff) != 0) || (pad == 2 && (q & 0xffff) != 0))
-			return -1;
-		if (o + 3 - (size_t)pad > outsz)
-			return -1;
-		out[o++] = (unsigned char)(q >> 16);
-		if (pad < 2)
-			out[o++] = (unsigned char)(q >> 8);
-		if (pad < 1)
-			out[o++] = (unsigned char)q;
-	}
-	*outlen = o;
-	return 0;
-}
-
-static const char *const host_key_types[] = {
-	"ssh-ed25519", "ssh-rsa",
-	"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-	"sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-};
-
-/* The blob's first field (uint32 length + string) must repeat the type, as
- * in every OpenSSH public key, so a key of one type cannot be passed off as
- * another and random base64 is caught. */
-int
-tc_valid_host_key(const char *s)
-{
-	unsigned char blob[TC_HOSTKEY_MAX];
-	const char *sp;
-	size_t tlen, blen, i;
-
-	if (s == NULL || strnlen(s, TC_HOSTKEY_MAX + 1) > TC_HOSTKEY_MAX)
-		return 0;
-	sp = strchr(s, ' ');
-	if (sp == NULL)
-		return 0;
-	tlen = (size_t)(sp - s);
-	for (i = 0; i < sizeof(host_key_types) / sizeof(host_key_types[0]); i++)
-		if (strlen(host_key_types[i]) == tlen && memcmp(s, host_key_types[i], tlen) == 0)
-			break;
-	if (i == sizeof(host_key_types) / sizeof(host_key_types[0]))
-		return 0;
-	if (b64_decode(sp + 1, strlen(sp + 1), blob, sizeof(blob), &blen) < 0)
-		return 0;
-	if (blen <= 4 + tlen)
-		return 0;
-	if (((uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3]) != tlen)
-		return 0;
-	return memcmp(blob + 4, s, tlen) == 0;
-}
-
-/* Decimal digits only, at most `maxdigits`, no leading zero (a "022" would
- * read as octal to some tools). -1 if not. */
-static int
-parse_uint(const char *s, size_t maxdigits, unsigned long *out)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (!is_digit(s[i]) || i >= maxdigits)
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 tc_parse_port(const char *s, int allow_zero, uint16_t *out, const char *what, struct tc_err *err)
 {
 	char e[ECHO_MAX + 4];
-	unsigned long v;
+	unsigned long long v;
 
-	if (parse_uint(s, 5, &v) < 0 || v > 65535 || (v == 0 && !allow_zero))
+	if (tc_parse_uint(s, 65535, &v) < 0 || (v == 0 && !allow_zero))
 		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a port (%s-65535)",
 				  what, tc_echo(s ? s : "", e), allow_zero ? "0" : "1");
 	*out = (uint16_t)v;
@@ -281,20 +157,31 @@ tc_parse_port(const char *s, int allow_zero, uint16_t *out, const char *what, st
 }
 
 int
+tc_same_host(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
+/* NUMBER[s|m|h|d]; the number follows tc_parse_uint's rules (no sign, no
+ * leading zero). */
+int
 tc_parse_duration(const char *s, int64_t *secs, const char *what, struct tc_err *err)
 {
-	char e[ECHO_MAX + 4];
-	int64_t v = 0, mult = 1;
+	char e[ECHO_MAX + 4], num[24];
+	unsigned long long v;
+	int64_t mult = 1;
 	size_t i;
 
 	if (s == NULL)
 		s = "";
-	for (i = 0; is_digit(s[i]); i++) {
-		v = v * 10 + (s[i] - '0');
-		if (v > DURATION_MAX)
-			return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d",
-					  what, tc_echo(s, e));
-	}
+	for (i = 0; is_digit(s[i]); i++)
+		;
 	if (i == 0)
 		goto bad;
 	switch (s[i]) {
@@ -307,13 +194,24 @@ tc_parse_duration(const char *s, int64_t *secs, const char *what, struct tc_err 
 	}
 	if (s[i] != '\0' && s[i + 1] != '\0')
 		goto bad;
+	if (i >= sizeof(num))
+		goto toolong;
+	memcpy(num, s, i);
+	num[i] = '\0';
+	if (tc_parse_uint(num, (unsigned long long)DURATION_MAX, &v) < 0) {
+		if (num[0] == '0')
+			goto bad;
+		goto toolong;
+	}
 	if (v == 0)
 		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a positive duration %s",
 				  what, tc_echo(s, e), duration_help);
-	if (v * mult > DURATION_MAX)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d", what, tc_echo(s, e));
-	*secs = v * mult;
+	if ((int64_t)v * mult > DURATION_MAX)
+		goto toolong;
+	*secs = (int64_t)v * mult;
 	return 0;
+toolong:
+	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is longer than 365d", what, tc_echo(s, e));
 bad:
 	return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a duration %s",
 			  what, tc_echo(s, e), duration_help);
@@ -431,7 +329,7 @@ tc_parse_keepalive(const char *s, unsigned *interval, unsigned *count,
 		   const char *what, struct tc_err *err)
 {
 	char e[ECHO_MAX + 4], a[8];
-	unsigned long iv, ct = TC_KEEPALIVE_COUNT;
+	unsigned long long iv, ct = TC_KEEPALIVE_COUNT;
 	const char *comma;
 	size_t n;
 
@@ -443,9 +341,9 @@ tc_parse_keepalive(const char *s, unsigned *interval, unsigned *count,
 		goto bad;
 	memcpy(a, s, n);
 	a[n] = '\0';
-	if (parse_uint(a, 4, &iv) < 0 || iv < 1 || iv > KEEPALIVE_INTERVAL_MAX)
+	if (tc_parse_uint(a, TC_KEEPALIVE_INTERVAL_MAX, &iv) < 0 || iv < 1)
 		goto bad;
-	if (comma != NULL && (parse_uint(comma + 1, 3, &ct) < 0 || ct < 1 || ct > KEEPALIVE_COUNT_MAX))
+	if (comma != NULL && (tc_parse_uint(comma + 1, TC_KEEPALIVE_COUNT_MAX, &ct) < 0 || ct < 1))
 		goto bad;
 	*interval = (unsigned)iv;
 	*count = (unsigned)ct;
@@ -454,171 +352,6 @@ bad:
 	return tc_err_set(err, TC_ERR_INVALID,
 			  "%s: '%s' is not SECONDS[,COUNT] (seconds 1-3600, count 1-100)",
 			  what, tc_echo(s, e));
-}
-
-/* ---- private keys ---- */
-
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* The kinds of "-----BEGIN X PRIVATE KEY-----" that ssh reads without a
- * passphrase prompt. PKCS#8 "ENCRYPTED" keys would block BatchMode forever,
- * so they are not on the list. */
-static const char *const pem_kinds[] = { "OPENSSH ", "RSA ", "EC ", "" };
-
-static int
-pem_armor(const char *line, size_t n, const char *pre, const char **kind)
-{
-	static const char post[] = "PRIVATE KEY-----";
-	size_t pl = strlen(pre), i;
-
-	if (n < pl || memcmp(line, pre, pl) != 0)
-		return -1;
-	for (i = 0; i < sizeof(pem_kinds) / sizeof(pem_kinds[0]); i++) {
-		size_t kl = strlen(pem_kinds[i]);
-
-		if (n == pl + kl + strlen(post) && memcmp(line + pl, pem_kinds[i], kl) == 0 &&
-		    memcmp(line + pl + kl, post, strlen(post)) == 0) {
-			*kind = pem_kinds[i];
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Check and normalise PEM text in[0..len): CRLF -> LF, one trailing LF,
- * surrounding whitespace dropped. The reason (never key bytes) goes to *why. */
-static int
-pem_normalize(const char *in, size_t len, char **pem, size_t *pem_len, const char **why)
-{
-	const char *bk, *ek, *first_nl, *last_nl;
-	size_t i, o = 0;
-	char *out;
-
-	while (len > 0 && is_space(in[0])) {
-		in++;
-		len--;
-	}
-	while (len > 0 && is_space(in[len - 1]))
-		len--;
-	if (len == 0 || memcmp(in, "-----BEGIN ", len < 11 ? len : 11) != 0) {
-		*why = "does not start with -----BEGIN ... PRIVATE KEY-----";
-		return -1;
-	}
-	first_nl = memchr(in, '\n', len);
-	last_nl = first_nl;
-	for (i = len; first_nl != NULL && i-- > 0;)
-		if (in[i] == '\n') {
-			last_nl = in + i;
-			break;
-		}
-	if (first_nl == NULL || first_nl == last_nl) {
-		*why = "is not a PEM block (BEGIN line, body, END line)";
-		return -1;
-	}
-	{
-		size_t bn = (size_t)(first_nl - in);
-
-		if (bn > 0 && in[bn - 1] == '\r')
-			bn--;
-		if (pem_armor(in, bn, "-----BEGIN ", &bk) < 0) {
-			*why = "does not start with -----BEGIN [OPENSSH |RSA |EC ]PRIVATE KEY-----";
-			return -1;
-		}
-		if (pem_armor(last_nl + 1, (size_t)(in + len - last_nl - 1), "-----END ", &ek) < 0 || ek != bk) {
-			*why = "does not end with the matching -----END ... PRIVATE KEY-----";
-			return -1;
-		}
-	}
-	/* One block only: a second BEGIN/END inside would smuggle another key or junk. */
-	for (i = (size_t)(first_nl - in) + 1; i + 5 <= (size_t)(last_nl - in); i++)
-		if (in[i - 1] == '\n' && memcmp(in + i, "-----", 5) == 0) {
-			*why = "holds more than one PEM block";
-			return -1;
-		}
-	out = malloc(len + 2);
-	if (out == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '\r' && i + 1 < len && in[i + 1] == '\n')
-			continue;
-		if (c != '\n' && (c < 0x20 || c > 0x7e)) {
-			explicit_bzero(out, len + 2);
-			free(out);
-			*why = "contains bytes that are not printable ASCII";
-			return -1;
-		}
-		out[o++] = (char)c;
-	}
-	out[o++] = '\n';
-	out[o] = '\0';
-	if (o > TC_KEY_MAX) {
-		explicit_bzero(out, len + 2);
-		free(out);
-		*why = "is larger than 16 KiB";
-		return -1;
-	}
-	*pem = out;
-	*pem_len = o;
-	return 0;
-}
-
-int
-tc_key_normalize(const char *in, size_t len, char **pem, size_t *pem_len,
-		 const char *what, struct tc_err *err)
-{
-	const char *why = NULL;
-	unsigned char *dec;
-	size_t i, declen, start = 0;
-	int rc;
-
-	if (in == NULL || len == 0)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: is empty", what);
-	/* CRLF can at most double a key's size; anything larger is not one. */
-	if (len > 2 * (size_t)TC_KEY_MAX)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: is larger than 16 KiB", what);
-	while (start < len && is_space(in[start]))
-		start++;
-	if (len - start >= 5 && memcmp(in + start, "-----", 5) == 0) {
-		if (pem_normalize(in, len, pem, pem_len, &why) < 0)
-			return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, why);
-		return 0;
-	}
-	/* Otherwise it must be base64 of PEM text, written without line breaks. */
-	for (i = 0; i < len; i++)
-		if (is_space(in[i]))
-			return tc_err_set(err, TC_ERR_INVALID,
-					  "%s: is neither PEM text nor base64 (base64 must have no whitespace)", what);
-	dec = malloc(len);
-	if (dec == NULL)
-		return tc_err_set(err, TC_ERR_RUNTIME, "%s: out of memory", what);
-	if (b64_decode(in, len, dec, len, &declen) < 0) {
-		explicit_bzero(dec, len);
-		free(dec);
-		return tc_err_set(err, TC_ERR_INVALID, "%s: is neither PEM text nor valid base64", what);
-	}
-	rc = pem_normalize((const char *)dec, declen, pem, pem_len, &why);
-	explicit_bzero(dec, len);
-	free(dec);
-	if (rc < 0)
-		return tc_err_set(err, TC_ERR_INVALID, "%s: base64 decodes to a text that %s", what, why);
-	return 0;
-}
-
-void
-tc_key_free(char *pem, size_t len)
-{
-	if (pem == NULL)
-		return;
-	explicit_bzero(pem, len);
-	free(pem);
 }
 
 /* ---- the spec ---- */
@@ -727,10 +460,10 @@ tc_spec_validate(const struct tc_spec *s, const char *prefix, struct tc_err *err
 	if (s->timeout_s < 0 || s->timeout_s > DURATION_MAX)
 		return tc_err_set(err, TC_ERR_INVALID, "%stimeout: %lld is not a duration of 0-365d",
 				  p, (long long)s->timeout_s);
-	if (s->keepalive_interval < 1 || s->keepalive_interval > KEEPALIVE_INTERVAL_MAX)
+	if (s->keepalive_interval < 1 || s->keepalive_interval > TC_KEEPALIVE_INTERVAL_MAX)
 		return tc_err_set(err, TC_ERR_INVALID, "%skeepalive.interval: %u is not 1-3600 seconds",
 				  p, s->keepalive_interval);
-	if (s->keepalive_count < 1 || s->keepalive_count > KEEPALIVE_COUNT_MAX)
+	if (s->keepalive_count < 1 || s->keepalive_count > TC_KEEPALIVE_COUNT_MAX)
 		return tc_err_set(err, TC_ERR_INVALID, "%skeepalive.count: %u is not 1-100",
 				  p, s->keepalive_count);
 	if (s->key == NULL || s->key_len == 0)

@@ -6,15 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "echo.h"	/* tc_echo: messages of spec.c's callers quote values with it */
 #include "err.h"
+#include "key.h"	/* the key of a spec, TC_HOSTKEY_MAX */
 
 #define TC_NAME_MAX	32		/* contract: [a-z0-9][a-z0-9_-]{0,31} */
 #define TC_HOST_MAX	253		/* longest DNS name */
 #define TC_USER_MAX	32		/* POSIX login name limit used by shadow-utils */
-#define TC_HOSTKEY_MAX	4096		/* "TYPE BASE64": an RSA-8192 public key fits */
-#define TC_KEY_MAX	(16 * 1024)	/* PEM private key; RSA-8192 PEM is ~6.5 KiB */
 #define TC_KEEPALIVE_INTERVAL	30	/* contract default: ServerAliveInterval */
 #define TC_KEEPALIVE_COUNT	3	/* contract default: ServerAliveCountMax */
+/* An interval over an hour would leave a dead link unnoticed for hours; more
+ * than 100 unanswered probes is never what was meant. */
+#define TC_KEEPALIVE_INTERVAL_MAX 3600
+#define TC_KEEPALIVE_COUNT_MAX	100
 #define TC_DIGEST_HEX	65		/* sha256 hex + NUL */
 
 enum tc_via { TC_VIA_DIRECT = 0, TC_VIA_DNAT = 1 };
@@ -50,20 +54,16 @@ void tc_spec_move(struct tc_spec *dst, struct tc_spec *src);
  * Never quotes the key. 0 or -1 (TC_ERR_INVALID). */
 int tc_spec_validate(const struct tc_spec *s, const char *prefix, struct tc_err *err);
 
-#define TC_ECHO_MAX 64	/* bytes of an untrusted value quoted in a message */
-
-/* A printable, bounded copy of an untrusted value for an error message:
- * control bytes and non-ASCII become '?' (no forged log lines or terminal
- * escapes), and a value cut at TC_ECHO_MAX ends in "...". Returns out. */
-const char *tc_echo(const char *in, char out[TC_ECHO_MAX + 4]);
-
 /* Field validators: 1 if valid, 0 if not. None accepts a leading '-',
  * whitespace or control characters. */
 int tc_valid_name(const char *s);
 int tc_valid_host(const char *s);	/* DNS name or IPv4/IPv6 literal (no brackets) */
 int tc_valid_user(const char *s);	/* POSIX portable user name */
-int tc_valid_host_key(const char *s);	/* "ssh-ed25519 AAAA..." (type + base64, nothing else) */
 int tc_valid_ifname(const char *s);	/* network interface name: 1-15 of [A-Za-z0-9_.-], not . or .. */
+/* 1 if two valid hosts are written to mean the same: equal IP addresses
+ * ("2001:db8::1", "2001:0db8::1"), or DNS names equal but for case. A name
+ * and an address never are (that would need DNS). */
+int tc_same_host(const char *a, const char *b);
 
 /* Parsers for the command line and the documents: 0 or -1 with err (TC_ERR_USAGE
  * kind is chosen by the caller; these use TC_ERR_INVALID). `what` names the field
@@ -76,12 +76,6 @@ int tc_parse_server(const char *s, char *user, size_t usersz, char *host, size_t
 		    uint16_t *port, const char *what, struct tc_err *err);
 int tc_parse_keepalive(const char *s, unsigned *interval, unsigned *count,
 		       const char *what, struct tc_err *err);
-
-/* A key is PEM text or base64 of PEM text. On success *pem is heap memory the
- * caller owns (free with tc_key_free), NUL-terminated, normalised to LF line ends. */
-int tc_key_normalize(const char *in, size_t len, char **pem, size_t *pem_len,
-		     const char *what, struct tc_err *err);
-void tc_key_free(char *pem, size_t len);
 
 /* sha256 hex of a canonical serialisation of every field, key included.
  * With ssh_only, fields that do not reach ssh (target of a dnat tunnel) are

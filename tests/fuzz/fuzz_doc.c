@@ -1,7 +1,8 @@
-/* fuzz-sources: lib/doc.c lib/spec.c lib/sha256.c lib/err.c */
+/* fuzz-sources: lib/doc.c lib/json_strict.c lib/pfp.c lib/spec.c lib/key.c lib/echo.c lib/num.c lib/sha256.c lib/err.c lib/xalloc.c lib/log.c */
 /* fuzz_doc: tc_doc_parse and tc_doc_imsi on arbitrary bytes. Oracle: no
- * sanitizer report, and every accepted spec passes tc_spec_validate again
- * (the parser never hands out something the validator would refuse). */
+ * sanitizer report, every accepted spec passes tc_spec_validate again
+ * (the parser never hands out something the validator would refuse), and
+ * every message is printable ASCII. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@ check(const char *buf, size_t len, const char *id)
 	if (tc_doc_parse(buf, len, id, &r, &err) < 0) {
 		if (err.kind != TC_ERR_INVALID || strlen(err.msg) == 0)
 			abort();
+		/* untrusted text reaches a message only through tc_echo */
+		for (i = 0; err.msg[i] != '\0'; i++)
+			if (err.msg[i] < 0x20 || err.msg[i] > 0x7e)
+				abort();
 		return;
 	}
 	if (!r.has_device && r.n != 0)
