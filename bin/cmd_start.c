@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "doc.h"
+#include "key.h"
 #include "opts.h"
 #include "out.h"
 #include "source.h"
@@ -90,11 +91,9 @@ spec_from_flags(const char *name, const struct opts *o, struct tc_spec *s, struc
 		return usage_err(err, "--local-port: only with --via dnat");
 	if (o->local_port && tc_parse_port(o->local_port, 0, &s->local_port, "--local-port", err) < 0)
 		return as_usage(err);
-	if (o->host_key) {
-		if (!tc_valid_host_key(o->host_key))
-			return usage_err(err, "--host-key: expected 'TYPE BASE64' (e.g. 'ssh-ed25519 AAAA...')");
-		snprintf(s->host_key, sizeof(s->host_key), "%s", o->host_key);
-	}
+	/* As pasted: `cat host.pub` (with its comment) or an ssh-keyscan line. */
+	if (o->host_key && tc_host_key_normalize(o->host_key, s->host_key, "--host-key", err) < 0)
+		return as_usage(err);
 	if (o->timeout && tc_parse_duration(o->timeout, &s->timeout_s, "--timeout", err) < 0)
 		return as_usage(err);
 	if (o->keepalive && tc_parse_keepalive(o->keepalive, &s->keepalive_interval,

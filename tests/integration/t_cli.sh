@@ -151,6 +151,18 @@ else
 	skip "/dev/full not writable"; skip "/dev/full"; skip "/dev/full"; skip "/dev/full"
 fi
 
+# --- --host-key as users paste it: with its comment, or an ssh-keyscan line ---
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/hostkey" -C "root@server" >/dev/null
+hk=$(cut -d' ' -f1,2 "$WORK/hostkey.pub")
+for pasted in "$(cat "$WORK/hostkey.pub")" "127.0.0.1 $hk" "[127.0.0.1]:9 $hk"; do
+	tc start web "${flags[@]}" --host-key "$pasted" >/dev/null 2>"$WORK/err"
+	is "$?" 0 "--host-key '$(cut -c1-24 <<<"$pasted")...' is accepted"
+	is "$(cut -d' ' -f2- "$STATE/web/known_hosts" 2>/dev/null)" "$hk" "... and pinned as TYPE BASE64 only"
+	tc -q stop web
+done
+tc start web "${flags[@]}" --host-key "ssh-ed25519 not-base64" >/dev/null 2>"$WORK/err"
+is "$?" 2 "a host key that is not one is still refused (2)"
+
 # --- status table: a 32-character name does not shift the row ---
 long=abcdefghijklmnopqrstuvwxyz012345
 tc -q start "$long" "${flags[@]}"
