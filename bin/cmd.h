@@ -26,7 +26,8 @@ struct g {
 struct opts {
 	/* tunnel options (start) */
 	const char *server, *remote_port, *remote_bind, *target, *via, *local_port;
-	const char *key, *host_key, *timeout, *keepalive, *run_as;
+	const char *key, *host_key, *timeout, *keepalive, *run_as, *certificate;
+	int gate;			/* --gate */
 	int tunnel_flags;		/* any tunnel option but --run-as given */
 	/* source options (start, sync) */
 	const char *source, *id, *soracom, *cacert, *interface;

@@ -57,6 +57,28 @@ read_key(const char *path, struct tc_spec *s, struct tc_err *err)
 	return r < 0 ? as_usage(err) : 0;
 }
 
+/* --certificate FILE: the OpenSSH user certificate (-cert.pub) for the key. */
+static int
+read_cert(const char *path, struct tc_spec *s, struct tc_err *err)
+{
+	char buf[TC_CERT_MAX + 2];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return tc_err_set(err, errno == EACCES ? TC_ERR_PERM : TC_ERR_USAGE,
+				  "--certificate: %s: %s", path, strerror(errno));
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	if (tc_cert_normalize(buf, s->certificate, "--certificate", err) < 0)
+		return as_usage(err);
+	return 0;
+}
+
 static int
 spec_from_flags(const char *name, const struct opts *o, struct tc_spec *s, struct tc_err *err)
 {
@@ -68,8 +90,6 @@ spec_from_flags(const char *name, const struct opts *o, struct tc_spec *s, struc
 		return usage_err(err, "--remote-port: required");
 	if (!o->target)
 		return usage_err(err, "--target: required");
-	if (!o->key)
-		return usage_err(err, "--key: required");
 	if (tc_parse_server(o->server, s->user, sizeof(s->user), s->host, sizeof(s->host), &s->port,
 			    "--server", err) < 0 ||
 	    tc_parse_port(o->remote_port, 1, &s->remote_port, "--remote-port", err) < 0 ||
@@ -99,7 +119,10 @@ spec_from_flags(const char *name, const struct opts *o, struct tc_spec *s, struc
 	if (o->keepalive && tc_parse_keepalive(o->keepalive, &s->keepalive_interval,
 					       &s->keepalive_count, "--keepalive", err) < 0)
 		return as_usage(err);
-	if (read_key(o->key, s, err) < 0)
+	/* Without --key, the device's own key (`tunnelctl key`). */
+	if (o->key && read_key(o->key, s, err) < 0)
+		return -1;
+	if (o->certificate && read_cert(o->certificate, s, err) < 0)
 		return -1;
 	if (tc_spec_validate(s, "", err) < 0)
 		return as_usage(err);
@@ -187,6 +210,11 @@ cmd_start(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err
 	r = ctx_tools(g, &c, o->run_as, err);
 	if (r == 0 && !o->tunnel_flags)
 		r = spec_from_source(g, &c, name, o, &spec, err);
+	/* --gate, or gate = yes in the settings: the server runs tunnelctl-gate */
+	if (r == 0 && o->gate)
+		spec.gate = 1;
+	if (r == 0)
+		r = settings_to_specs(g, &spec, 1, err);
 	if (r == 0)
 		r = do_start(g, &c, &spec, 0, err);
 	tc_spec_clear(&spec);

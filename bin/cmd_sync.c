@@ -60,6 +60,11 @@ cmd_sync(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 		tc_ctx_close(&c);
 		return -1;
 	}
+	if (settings_to_specs(g, doc.specs, doc.n, err) < 0) {
+		tc_doc_result_free(&doc);
+		tc_ctx_close(&c);
+		return -1;
+	}
 	/* The id in quotes: a stray character in it (a comment, a blank) shows. */
 	snprintf(absent, sizeof(absent), "no entry for device '%s' in the document", doc.id);
 	r = tc_converge(&c, &doc, absent, &round, err);

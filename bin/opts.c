@@ -12,6 +12,7 @@
 #include "num.h"
 #include "opts.h"
 #include "state.h"
+#include "devkey.h"
 #include "tools.h"
 
 #define WAIT_MAX_S 86400	/* --wait: a day; longer is a typo */
@@ -23,7 +24,7 @@ enum {
 	ID_SERVER, ID_REMOTE_PORT, ID_REMOTE_BIND, ID_TARGET, ID_VIA, ID_LOCAL_PORT,
 	ID_KEY, ID_HOST_KEY, ID_TIMEOUT, ID_KEEPALIVE, ID_RUN_AS,
 	ID_SOURCE, ID_ID, ID_SORACOM, ID_CACERT, ID_INTERFACE,
-	ID_SPLAY, ID_ALL,
+	ID_SPLAY, ID_ALL, ID_CERTIFICATE, ID_GATE,
 };
 
 struct optdef {
@@ -59,6 +60,8 @@ static const struct optdef table[] = {
 	{ "timeout", required_argument, ID_TIMEOUT, OG_TUNNEL, STR(timeout), tunnel_flag },
 	{ "keepalive", required_argument, ID_KEEPALIVE, OG_TUNNEL, STR(keepalive), tunnel_flag },
 	{ "run-as", required_argument, ID_RUN_AS, OG_TUNNEL, STR(run_as), NULL },
+	{ "certificate", required_argument, ID_CERTIFICATE, OG_TUNNEL, STR(certificate), tunnel_flag },
+	{ "gate", no_argument, ID_GATE, OG_TUNNEL, NO_SLOT, NULL },
 	{ "source", required_argument, ID_SOURCE, OG_SOURCE, STR(source), source_flag },
 	{ "id", required_argument, ID_ID, OG_SOURCE, STR(id), source_flag },
 	{ "soracom", optional_argument, ID_SORACOM, OG_SOURCE, STR(soracom), source_flag },
@@ -173,6 +176,8 @@ opt_parse(struct g *g, const char *cmd, unsigned accepts, int argc, char **argv,
 		}
 		if (d->id == ID_ALL)
 			o->all = 1;
+		else if (d->id == ID_GATE)
+			o->gate = 1;
 		else if (d->id == ID_SORACOM)
 			o->soracom = optarg ? optarg : TC_SORACOM_DEFAULT;
 		else if (d->slot != NO_SLOT)
@@ -274,9 +279,27 @@ ctx_tools(const struct g *g, struct tc_ctx *c, const char *run_as, struct tc_err
 		c->autossh_path = a;
 	else
 		c->autossh_path = tc_tool_usable(TC_AUTOSSH_DEFAULT) ? TC_AUTOSSH_DEFAULT : NULL;
+	c->devkey_path = setting(g->set.key) ? g->set.key : TC_DEVKEY_DEFAULT;
 	c->run_as = run_as ? run_as : setting(g->set.run_as);
 	if (c->run_as && !tc_valid_user(c->run_as))
 		return tc_err_set(err, TC_ERR_USAGE, "run_as: '%.32s' is not a user name", c->run_as);
+	return 0;
+}
+
+int
+settings_to_specs(const struct g *g, struct tc_spec *specs, size_t n, struct tc_err *err)
+{
+	const char *v = setting(g->set.gate);
+	char e[TC_ECHO_MAX + 4];
+	size_t i;
+
+	if (!v || strcmp(v, "no") == 0)
+		return 0;
+	if (strcmp(v, "yes") != 0)
+		return tc_err_set(err, TC_ERR_USAGE, "gate = '%s' in %s: not yes or no", tc_echo(v, e),
+				  g->settings_path);
+	for (i = 0; i < n; i++)
+		specs[i].gate = 1;
 	return 0;
 }
 

@@ -43,6 +43,10 @@ int source_resolve(const struct g *g, const struct opts *o, struct tc_source *sr
  * --run-as flag, or NULL). */
 int ctx_tools(const struct g *g, struct tc_ctx *c, const char *run_as, struct tc_err *err);
 
+/* What the settings say about every tunnel (gate = yes), applied to specs
+ * from a document or the flags; -1 (usage) on a bad value. */
+int settings_to_specs(const struct g *g, struct tc_spec *specs, size_t n, struct tc_err *err);
+
 /* Exit code for an error kind: the one place the contract's codes live. */
 int exit_code(enum tc_errkind k);
 

@@ -51,9 +51,9 @@ static const struct {
 } option_help[] = {
 	{ OG_GLOBAL, "global options: --state-dir DIR, --settings FILE, --wait SECONDS, -v, -q, --json, -h, -V\n" },
 	{ OG_TUNNEL, "tunnel options: --server [USER@]HOST[:PORT] --remote-port PORT [--remote-bind ADDR]\n"
-		     "                --target HOST:PORT [--via direct|dnat --local-port PORT] --key FILE\n"
-		     "                [--host-key 'TYPE BASE64'] [--timeout DURATION] [--keepalive S[,C]]\n"
-		     "                [--run-as USER]\n" },
+		     "                --target HOST:PORT [--via direct|dnat --local-port PORT] [--key FILE]\n"
+		     "                [--certificate FILE] [--gate] [--host-key 'TYPE BASE64']\n"
+		     "                [--timeout DURATION] [--keepalive S[,C]] [--run-as USER]\n" },
 	{ OG_SOURCE, "source options: --source URL --id ID | --soracom[=BASE]  [--cacert FILE]\n"
 		     "                [--interface IFACE]\n" },
 	{ OG_SPLAY, "sync options:   --splay SECONDS\n" },

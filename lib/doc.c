@@ -39,6 +39,7 @@ port_field(struct json_object *obj, const char *key, int required, int allow_zer
 	return r;
 }
 
+/* The private key, optional: without it the device's own key is used. */
 static int
 key_field(struct json_object *obj, const char *key, struct tc_spec *s, const char *path, struct tc_err *err)
 {
@@ -46,9 +47,10 @@ key_field(struct json_object *obj, const char *key, struct tc_spec *s, const cha
 	struct json_object *o;
 	const char *k;
 	size_t n;
+	int r;
 
-	if (tc_json_member(obj, key, 1, &o, path, err) < 0)
-		return -1;
+	if ((r = tc_json_member(obj, key, 0, &o, path, err)) <= 0)
+		return r;
 	tc_json_path(p, path, key);
 	if (tc_json_string(o, &k, &n, p, err) < 0)
 		return -1;
@@ -75,12 +77,30 @@ host_key_field(struct json_object *obj, struct tc_spec *s, const char *path, str
 	return tc_host_key_normalize(k, s->host_key, p, err);
 }
 
+/* "certificate": an OpenSSH user certificate line, kept as "TYPE BASE64". */
+static int
+cert_field(struct json_object *obj, struct tc_spec *s, const char *path, struct tc_err *err)
+{
+	char p[PATH_MAX_LEN];
+	struct json_object *o;
+	const char *k;
+	size_t n;
+	int r;
+
+	if ((r = tc_json_member(obj, "certificate", 0, &o, path, err)) <= 0)
+		return r;
+	tc_json_path(p, path, "certificate");
+	if (tc_json_string(o, &k, &n, p, err) < 0)
+		return -1;
+	return tc_cert_normalize(k, s->certificate, p, err);
+}
+
 /* ---- native schema ---- */
 
 static int
 native_server(struct json_object *t, struct tc_spec *s, const char *path, struct tc_err *err)
 {
-	static const char *const keys[] = { "host", "port", "user", "host_key", NULL };
+	static const char *const keys[] = { "host", "port", "user", "host_key", "gate", NULL };
 	char p[PATH_MAX_LEN];
 	struct json_object *o;
 
@@ -91,7 +111,8 @@ native_server(struct json_object *t, struct tc_spec *s, const char *path, struct
 	    tc_json_str_field(o, "user", 1, s->user, sizeof(s->user), tc_valid_user,
 			      "a user name", p, err) < 0 ||
 	    port_field(o, "port", 0, 0, &s->port, p, err) < 0 ||
-	    host_key_field(o, s, p, err) < 0)
+	    host_key_field(o, s, p, err) < 0 ||
+	    tc_json_bool_field(o, "gate", 0, &s->gate, p, err) < 0)
 		return -1;
 	return 0;
 }
@@ -195,7 +216,7 @@ static int
 native_tunnel(struct json_object *t, struct tc_spec *s, const char *path, struct tc_err *err)
 {
 	static const char *const keys[] = { "name", "server", "remote", "target", "via", "local_port",
-		"private_key", "timeout", "keepalive", NULL };
+		"private_key", "certificate", "timeout", "keepalive", NULL };
 	char prefix[PATH_MAX_LEN + 2];
 
 	if (tc_json_want(t, json_type_object, "an object", path, err) < 0 ||
@@ -205,7 +226,8 @@ native_tunnel(struct json_object *t, struct tc_spec *s, const char *path, struct
 			      "a name ([a-z0-9][a-z0-9_-]{0,31})", path, err) < 0 ||
 	    native_server(t, s, path, err) < 0 || native_ends(t, s, path, err) < 0 ||
 	    native_via(t, s, path, err) < 0 || native_timeout(t, s, path, err) < 0 ||
-	    native_keepalive(t, s, path, err) < 0 || key_field(t, "private_key", s, path, err) < 0)
+	    native_keepalive(t, s, path, err) < 0 || key_field(t, "private_key", s, path, err) < 0 ||
+	    cert_field(t, s, path, err) < 0)
 		return -1;
 	prefix_of(prefix, path);
 	return tc_spec_validate(s, prefix, err);

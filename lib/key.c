@@ -529,3 +529,53 @@ tc_key_free(char *pem, size_t len)
 	explicit_bzero(pem, len);
 	free(pem);
 }
+
+static const char *const cert_types[] = {
+	"ssh-ed25519-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+};
+
+int
+tc_cert_normalize(const char *in, char out[TC_CERT_MAX + 1], const char *what, struct tc_err *err)
+{
+	static const char shape[] = "is not an OpenSSH user certificate ('TYPE-cert-v01@openssh.com BASE64', "
+				    "as ssh-keygen -s writes it)";
+	unsigned char *blob;
+	const char *t, *b, *end;
+	size_t tl, bl, blen, i;
+	int ok;
+
+	if (in == NULL)
+		in = "";
+	for (t = in; *t == ' ' || *t == '\t'; t++)
+		;
+	for (end = t + strlen(t); end > t && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+					    end[-1] == '\n'); end--)
+		;
+	tl = strcspn(t, " \t");
+	if (t + tl >= end)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, shape);
+	for (b = t + tl; *b == ' ' || *b == '\t'; b++)
+		;
+	bl = strcspn(b, " \t\r\n");
+	for (i = 0; i < sizeof(cert_types) / sizeof(cert_types[0]); i++)
+		if (strlen(cert_types[i]) == tl && memcmp(t, cert_types[i], tl) == 0)
+			break;
+	if (i == sizeof(cert_types) / sizeof(cert_types[0]) || bl == 0 || tl + 1 + bl > TC_CERT_MAX ||
+	    memchr(t, '\n', (size_t)(end - t)) != NULL)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, shape);
+	blob = xmalloc(bl);
+	ok = b64_decode(b, bl, blob, bl, &blen) == 0 && blen > 4 + tl &&
+	     ((uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3]) == tl &&
+	     memcmp(blob + 4, t, tl) == 0;
+	free(blob);
+	if (!ok)
+		return tc_err_set(err, TC_ERR_INVALID, "%s: %s", what, shape);
+	memcpy(out, t, tl);
+	out[tl] = ' ';
+	memcpy(out + tl + 1, b, bl);
+	out[tl + 1 + bl] = '\0';
+	return 0;
+}

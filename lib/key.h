@@ -9,6 +9,7 @@
 
 #define TC_HOSTKEY_MAX	4096		/* "TYPE BASE64": an RSA-8192 public key fits */
 #define TC_KEY_MAX	(16 * 1024)	/* PEM private key; RSA-8192 PEM is ~6.5 KiB */
+#define TC_CERT_MAX	8192		/* an RSA-8192 user certificate line is ~3 KiB */
 
 /* A key is PEM text or base64 of PEM text. On success *pem is heap memory the
  * caller owns (free with tc_key_free), NUL-terminated, normalised to LF line
@@ -30,5 +31,11 @@ int tc_valid_host_key(const char *s);
  * (TC_ERR_INVALID, message starts with `what`). */
 int tc_host_key_normalize(const char *in, char out[TC_HOSTKEY_MAX + 1], const char *what,
 			  struct tc_err *err);
+
+/* An OpenSSH user certificate as `ssh-keygen -s` writes it ("TYPE BASE64
+ * [COMMENT]", TYPE one of the *-cert-v01@openssh.com types, the blob naming
+ * TYPE), reduced to "TYPE BASE64" in out. It is public: no secret is in it.
+ * 0, or -1 (TC_ERR_INVALID, message starts with `what`). */
+int tc_cert_normalize(const char *in, char out[TC_CERT_MAX + 1], const char *what, struct tc_err *err);
 
 #endif

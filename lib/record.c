@@ -116,6 +116,8 @@ tc_record_write(int dirfd, const struct tc_record *r, struct tc_err *err)
 	add_int(o, "timeout_s", s->timeout_s);
 	add_int(o, "keepalive_interval", s->keepalive_interval);
 	add_int(o, "keepalive_count", s->keepalive_count);
+	json_object_object_add(o, "gate", XCHECK(json_object_new_boolean(s->gate)));
+	add_str(o, "certificate", s->certificate);
 	add_str(o, "origin", r->origin_sync ? "sync" : "start");
 	add_str(o, "digest", r->digest);
 	add_str(o, "ssh_digest", r->ssh_digest);
@@ -152,6 +154,12 @@ tc_record_read(int dirfd, struct tc_record *r, struct tc_err *err)
 	s->timeout_s = get_int(o, "timeout_s");
 	s->keepalive_interval = (unsigned)get_int(o, "keepalive_interval");
 	s->keepalive_count = (unsigned)get_int(o, "keepalive_count");
+	{
+		json_object *v;
+
+		s->gate = json_object_object_get_ex(o, "gate", &v) && json_object_get_boolean(v);
+	}
+	get_str(o, "certificate", s->certificate, sizeof(s->certificate));
 	get_str(o, "origin", origin, sizeof(origin));
 	r->origin_sync = strcmp(origin, "sync") == 0;
 	get_str(o, "digest", r->digest, sizeof(r->digest));

@@ -32,6 +32,7 @@ static const struct key {
 	{ "cacert", offsetof(struct tc_settings, cacert) },
 	{ "interface", offsetof(struct tc_settings, interface) },
 	{ "key", offsetof(struct tc_settings, key) },
+	{ "gate", offsetof(struct tc_settings, gate) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

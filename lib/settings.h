@@ -19,6 +19,7 @@ struct tc_settings {
 	char cacert[TC_SETTING_MAX];
 	char interface[TC_SETTING_MAX];
 	char key[TC_SETTING_MAX];	/* the device key's path; "" = TC_DEVKEY_DEFAULT */
+	char gate[TC_SETTING_MAX];	/* yes: every tunnel's server runs tunnelctl-gate */
 };
 
 /* Read `path` into s (fields not in the file are left as they are).

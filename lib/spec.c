@@ -466,8 +466,12 @@ tc_spec_validate(const struct tc_spec *s, const char *prefix, struct tc_err *err
 	if (s->keepalive_count < 1 || s->keepalive_count > TC_KEEPALIVE_COUNT_MAX)
 		return tc_err_set(err, TC_ERR_INVALID, "%skeepalive.count: %u is not 1-100",
 				  p, s->keepalive_count);
-	if (s->key == NULL || s->key_len == 0)
-		return tc_err_set(err, TC_ERR_INVALID, "%sprivate_key: is missing", p);
+	if (s->key != NULL && s->key_len == 0)
+		return tc_err_set(err, TC_ERR_INVALID, "%sprivate_key: is empty", p);
+	if (!TERMINATED(s->certificate) ||
+	    (s->certificate[0] && strspn(s->certificate, "abcdefghijklmnopqrstuvwxyz0123456789-@.") <
+	     strcspn(s->certificate, " ")))
+		return tc_err_set(err, TC_ERR_INVALID, "%scertificate: is not a certificate line", p);
 	return 0;
 }
 
@@ -528,6 +532,13 @@ tc_spec_digest(const struct tc_spec *s, int ssh_only, char out[TC_DIGEST_HEX])
 	dig_num(&c, "keepalive_interval", s->keepalive_interval);
 	dig_num(&c, "keepalive_count", s->keepalive_count);
 	dig_field(&c, "key", s->key ? s->key : "", s->key ? s->key_len : 0);
+	/* Whether there is a certificate (ssh gets the option), not which.
+	 * Both only when set, so specs without them keep their digests from
+	 * before these fields existed: an upgrade restarts no tunnel. */
+	if (s->certificate[0] != '\0')
+		dig_num(&c, "certificate", 1);
+	if (s->gate)
+		dig_num(&c, "gate", 1);
 	tc_sha256_final(&c, d);
 	for (i = 0; i < TC_SHA256_LEN; i++) {
 		out[2 * i] = hex[d[i] >> 4];

@@ -38,7 +38,14 @@ struct tc_spec {
 	int64_t timeout_s;		/* 0 = no timeout */
 	unsigned keepalive_interval;
 	unsigned keepalive_count;
-	char *key;			/* PEM text, NUL-terminated; owned; freed (wiped) by tc_spec_clear() */
+	int gate;			/* the server runs tunnelctl-gate: send it the hello */
+	/* An OpenSSH user certificate for the key ("TYPE BASE64"), or "". It is
+	 * public. Only whether there is one enters the digest: a renewed one is
+	 * written in place and used from the next connection, no restart. */
+	char certificate[TC_CERT_MAX + 1];
+	/* PEM text, NUL-terminated; owned; freed (wiped) by tc_spec_clear().
+	 * NULL: the device's own key (lib/devkey.h) is used. */
+	char *key;
 	size_t key_len;
 };
 

@@ -116,7 +116,8 @@ tc_ssh_argv(const struct tc_spec *s, const struct tc_ssh_paths *p,
 	/* -F none: no system or user ssh_config can add a ProxyCommand. */
 	r |= tc_argv_add(a, "-F");
 	r |= tc_argv_add(a, "none");
-	r |= tc_argv_add(a, "-N");
+	if (!s->gate)
+		r |= tc_argv_add(a, "-N");	/* a gate gets the hello as the session's command */
 	r |= tc_argv_add(a, "-T");
 	/* debug1 is the level at which ssh reports "remote forward success". */
 	r |= tc_argv_add(a, "-v");
@@ -124,7 +125,8 @@ tc_ssh_argv(const struct tc_spec *s, const struct tc_ssh_paths *p,
 	r |= tc_argv_add(a, "-oExitOnForwardFailure=yes");
 	r |= tc_argv_add(a, "-oIdentitiesOnly=yes");
 	if (add_path_opt(a, "IdentityFile", p->key) < 0 ||
-	    add_path_opt(a, "UserKnownHostsFile", p->known_hosts) < 0)
+	    add_path_opt(a, "UserKnownHostsFile", p->known_hosts) < 0 ||
+	    (p->cert && add_path_opt(a, "CertificateFile", p->cert) < 0))
 		return tc_err_set(err, TC_ERR_RUNTIME, "ssh argv: the state dir's path has a control "
 				  "character or is too long: ssh cannot be given it");
 	r |= tc_argv_add(a, "-oGlobalKnownHostsFile=/dev/null");
@@ -159,6 +161,15 @@ tc_ssh_argv(const struct tc_spec *s, const struct tc_ssh_paths *p,
 	/* ends ssh's options: nothing after it can be read as one */
 	r |= tc_argv_add(a, "--");
 	r |= tc_argv_add(a, s->host);
+	if (s->gate) {
+		char t[TC_HOST_MAX + 3];
+		const char *th = fwd_host(s->target_host, t, sizeof(t));
+
+		/* What the device claims it reaches (the LAN target for dnat),
+		 * for the operator's list; every part is a validated field. */
+		r |= th ? tc_argv_addf(a, "tunnelctl-gate hello 1 tunnel=%s target=%s:%u expires=%lld",
+				       s->name, th, (unsigned)s->target_port, (long long)p->expires) : -1;
+	}
 	if (r)
 		return tc_err_set(err, TC_ERR_RUNTIME, "ssh argv: too long");
 	return 0;

@@ -4,6 +4,7 @@
 #define TC_SSHARGV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "spec.h"
@@ -24,14 +25,18 @@ struct tc_ssh_paths {
 	const char *autossh;		/* absolute path of autossh, or NULL: plain ssh */
 	const char *key;		/* private key file */
 	const char *known_hosts;	/* per-tunnel known_hosts */
+	const char *cert;		/* CertificateFile, or NULL */
+	int64_t expires;		/* gate: the hello's expires= (unix time), 0 = none */
 };
 
 /* Append a copy of s; -1 when the arena or argv is full. */
 int tc_argv_add(struct tc_argv *a, const char *s);
 int tc_argv_addf(struct tc_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The command line: autossh -M 0 ... or ssh ..., ending with `-- HOST`.
- * The spec must already be validated. */
+/* The command line: autossh -M 0 ... or ssh ..., ending with `-- HOST`
+ * (-N), or with a gate, `-- HOST 'tunnelctl-gate hello 1 tunnel=NAME
+ * target=HOST:PORT expires=T'` (the server's forced command reads it from
+ * SSH_ORIGINAL_COMMAND). The spec must already be validated. */
 int tc_ssh_argv(const struct tc_spec *s, const struct tc_ssh_paths *p,
 		struct tc_argv *out, struct tc_err *err);
 

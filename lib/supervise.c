@@ -43,7 +43,7 @@ struct sup {
 	struct tc_record rec;
 	struct tc_run run;
 	struct tc_ssh_paths paths;
-	char key_path[TC_PATH_MAX + 64], kh_path[TC_PATH_MAX + 64];
+	char key_path[TC_PATH_MAX + 64], kh_path[TC_PATH_MAX + 64], cert_path[TC_PATH_MAX + 64];
 	struct tc_argv argv, env;
 	uid_t uid;
 	gid_t gid;
@@ -464,12 +464,17 @@ setup(struct sup *s, const char *name, struct tc_err *err)
 		return -1;
 	r = snprintf(s->key_path, sizeof(s->key_path), "%s/%s/key", s->state_path, name);
 	r |= snprintf(s->kh_path, sizeof(s->kh_path), "%s/%s/known_hosts", s->state_path, name);
+	r |= snprintf(s->cert_path, sizeof(s->cert_path), "%s/%s/cert", s->state_path, name);
 	if (r < 0 || strlen(s->kh_path) >= sizeof(s->kh_path) - 1)
 		return tc_err_set(err, TC_ERR_RUNTIME, "state dir path too long");
 	s->paths.ssh = s->rec.ssh_path;
 	s->paths.autossh = s->rec.autossh_path[0] ? s->rec.autossh_path : NULL;
 	s->paths.key = s->key_path;
 	s->paths.known_hosts = s->kh_path;
+	s->paths.cert = s->rec.spec.certificate[0] ? s->cert_path : NULL;
+	/* The gate's hello carries the expiry as a time, the same for every
+	 * reconnection: the server enforces it even if this device never stops. */
+	s->paths.expires = s->rec.spec.timeout_s > 0 ? (int64_t)time(NULL) + s->rec.spec.timeout_s : 0;
 	if (tc_ssh_argv(&s->rec.spec, &s->paths, &s->argv, err) < 0 ||
 	    tc_ssh_env(&s->paths, &s->env, err) < 0)
 		return -1;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devkey.h"
 #include "firewall.h"
 #include "log.h"
 #include "nft.h"
@@ -225,6 +226,56 @@ owner_of(const char *run_as, uid_t *uid, gid_t *gid, struct tc_err *err)
 	return 0;
 }
 
+/* The tunnel's key file: the spec's key, else a copy of the device key. */
+static int
+write_key(struct tc_ctx *c, int tdir, const struct tc_spec *spec, uid_t uid, gid_t gid, struct tc_err *err)
+{
+	char *dk = NULL;
+	size_t dl = 0;
+	int r;
+
+	if (spec->key)
+		return tc_write_atomic(tdir, "key", spec->key, spec->key_len, 0600, uid, gid, err);
+	if (tc_devkey_load(c->devkey_path ? c->devkey_path : TC_DEVKEY_DEFAULT, &dk, &dl, err) < 0)
+		return -1;
+	r = tc_write_atomic(tdir, "key", dk, dl, 0600, uid, gid, err);
+	tc_key_free(dk, dl + 1);
+	return r;
+}
+
+/* The certificate file ssh is given as CertificateFile, or none. */
+static int
+write_cert(int tdir, const struct tc_spec *spec, uid_t uid, gid_t gid, struct tc_err *err)
+{
+	char line[TC_CERT_MAX + 2];
+	int n;
+
+	if (!spec->certificate[0]) {
+		unlinkat(tdir, "cert", 0);
+		return 0;
+	}
+	n = snprintf(line, sizeof(line), "%s\n", spec->certificate);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return tc_err_set(err, TC_ERR_RUNTIME, "certificate: too long");
+	return tc_write_atomic(tdir, "cert", line, (size_t)n, 0600, uid, gid, err);
+}
+
+/* Same spec, another certificate (renewed): written in place, spec.json
+ * updated; ssh reads it at its next connection, nothing restarts. */
+static int
+renew_cert(int tdir, const struct tc_spec *spec, const struct tc_record *old, struct tc_err *err)
+{
+	struct tc_record rec = *old;
+	uid_t uid;
+	gid_t gid;
+
+	if (owner_of(old->run_as[0] ? old->run_as : NULL, &uid, &gid, err) < 0 ||
+	    write_cert(tdir, spec, uid, gid, err) < 0)
+		return -1;
+	memcpy(rec.spec.certificate, spec->certificate, sizeof(rec.spec.certificate));
+	return tc_record_write(tdir, &rec, err);
+}
+
 /* Write key, known_hosts and spec.json for a (re)start. known_hosts learnt on
  * first use is kept while the server stays the same. */
 static int
@@ -242,7 +293,7 @@ write_files(struct tc_ctx *c, int tdir, const struct tc_spec *spec, int origin_s
 	/* ssh as run_as must traverse to its key: search permission only. */
 	if (uid != (uid_t)-1 && (fchmod(c->statefd, 0711) < 0 || fchmod(tdir, 0711) < 0))
 		return tc_err_set(err, TC_ERR_RUNTIME, "state dir: chmod: %s", strerror(errno));
-	if (tc_write_atomic(tdir, "key", spec->key, spec->key_len, 0600, uid, gid, err) < 0)
+	if (write_key(c, tdir, spec, uid, gid, err) < 0 || write_cert(tdir, spec, uid, gid, err) < 0)
 		return -1;
 	keep_kh = old && !spec->host_key[0] && !old->spec.host_key[0] &&
 		  strcmp(old->spec.host, spec->host) == 0 && old->spec.port == spec->port &&
@@ -305,9 +356,13 @@ tc_tunnel_start(struct tc_ctx *c, const struct tc_spec *spec, int origin_sync,
 	*res = have_old ? TC_START_RESTARTED : TC_START_STARTED;
 	if (running && !(flags & TC_START_FORCE) && strcmp(old.digest, digest) == 0 &&
 	    old.origin_sync == origin_sync) {
+		int r = 0;
+
 		*res = TC_START_UNCHANGED;
+		if (strcmp(old.spec.certificate, spec->certificate) != 0)
+			r = renew_cert(tdir, spec, &old, err);
 		close(tdir);
-		return 0;
+		return r;
 	}
 	if (running && (flags & TC_START_ALLOW_UPDATE) && spec->via == TC_VIA_DNAT && old.spec.via == TC_VIA_DNAT &&
 	    strcmp(old.ssh_digest, ssh_digest) == 0 && old.origin_sync == origin_sync) {

@@ -17,6 +17,7 @@ struct tc_ctx {
 	const char *ssh_path;
 	const char *autossh_path;	/* NULL: plain ssh */
 	const char *run_as;		/* NULL or "": root */
+	const char *devkey_path;	/* the device's own key, for specs without one */
 };
 
 struct tc_view {

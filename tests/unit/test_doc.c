@@ -6,6 +6,8 @@
 #include "doc.h"
 #include "tap.h"
 
+/* A real ed25519 user certificate (ssh-keygen -s, valid 2026-2040). */
+#define CERT "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIAwtuXQTLhYNWHTqRBWoxZopxu5KgBVvyCPxXnCskrdnAAAAIDvnrKSZSb9BRmBp3K52rTGBWWL3CYgNeBmGlnVkTNC5AAAAAAAAAAAAAAABAAAAA2RldgAAAAUAAAABcAAAAABpVbkAAAAAAIOqfoAAAAAAAAAAggAAABVwZXJtaXQtWDExLWZvcndhcmRpbmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9ydC1mb3J3YXJkaW5nAAAAAAAAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACAMKj+XjBB5q7pv/92uScD8ZglxZuFYn4KHbuOVLH98ngAAAFMAAAALc3NoLWVkMjU1MTkAAABAlbJGEvbTBK5ZO4ScByyOlazpAaHOTai6iok5zDX2xcKVB/XGpLwPY13sIZ7wDgWy8BIE9NGXimmXIR2+a3NXBQ=="
 #define KEYJ "-----BEGIN OPENSSH PRIVATE KEY-----\\nAAAASECRETKEYBYTES\\n-----END OPENSSH PRIVATE KEY-----\\n"
 #define KEYB64 "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQVNFQ1JFVEtFWUJZVEVTCi0tLS0tRU5EIE9QRU5TU0ggUFJJVkFURSBLRVktLS0tLQo="
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAi1mg3KE2v9z8nlOSzoQpVBS8xBp1uO1B9/EvBpvRUU"
@@ -188,7 +190,6 @@ test_native(void)
 	bad_native("\"bind\":\"127.0.0.1\",\"port\":8080", "\"bind\":\"127.0.0.1\"", T0 "remote.port: is missing");
 	bad_native("\"target\":{\"host\":\"192.0.2.50\",", "\"target\":{", T0 "target.host: is missing");
 	bad_native("\"port\":443}", "\"x\":1}", T0 "target.x: unknown key");
-	bad_native("\"private_key\":\"" KEYJ "\",", "", T0 "private_key: is missing");
 	bad_native("\"local_port\":10443,", "", T0 "local_port: is missing");
 	bad_native("\"server\":{\"host\":\"203.0.113.10\",\"port\":22,\"user\":\"tunnel\",\"host_key\":\"" ED25519 "\"},", "",
 		   T0 "server: is missing");
@@ -457,13 +458,39 @@ test_soracom(void)
 	is_int(s->via, TC_VIA_DIRECT, "direct");
 	ok(s->host_key[0] == '\0', "no host key (TOFU)");
 	ok(s->key != NULL, "key");
+	ok(!s->gate && s->certificate[0] == '\0', "no gate, no certificate by default");
 	tc_doc_result_free(&r);
+	good_native("\"private_key\":\"" KEYJ "\",", "", "no private_key (the device key)", &r);
+	ok(r.n == 2 && r.specs[0].key == NULL, "... its spec has no key");
+	tc_doc_result_free(&r);
+	good_native("\"host\":\"203.0.113.10\",", "\"host\":\"203.0.113.10\",\"gate\":true,", "server.gate true", &r);
+	ok(r.n == 2 && r.specs[0].gate == 1, "... gate set");
+	tc_doc_result_free(&r);
+	good_native("\"name\":\"inverter-web\",", "\"name\":\"inverter-web\",\"certificate\":\"" CERT " dev@x\",",
+		    "a certificate with a comment", &r);
+	ok(r.n == 2 && strcmp(r.specs[0].certificate, CERT) == 0, "... kept as TYPE BASE64");
+	tc_doc_result_free(&r);
+	bad_native("\"host\":\"203.0.113.10\",", "\"host\":\"203.0.113.10\",\"gate\":\"yes\",",
+		   T0 "server.gate: is a string");
+	bad_native("\"name\":\"inverter-web\",", "\"name\":\"inverter-web\",\"certificate\":\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\",",
+		   T0 "certificate: is not an OpenSSH user certificate");
+	bad_native("\"name\":\"inverter-web\",", "\"name\":\"inverter-web\",\"certificate\":\"ssh-ed25519-cert-v01@openssh.com QUFBQQ==\",",
+		   T0 "certificate: is not an OpenSSH user certificate");
 	ok(tc_doc_parse(SORACOM, strlen(SORACOM), "440100000000000", &r, &err) == 0 && r.has_device == 0 &&
 	   r.schema == TC_SCHEMA_SORACOM, "B12 IMSI absent: has_device 0");
 	tc_doc_result_free(&r);
 
 	bad_soracom("\"privateKey\":\"" KEYJ "\"", "\"privateKey\":\"x\"", S0 "privateKey:");
-	bad_soracom(",\"privateKey\":\"" KEYJ "\"", "", S0 "privateKey: is missing");
+	{
+		/* No key in the document: the device's own key is used. */
+		char *doc = repl(SORACOM, ",\"privateKey\":\"" KEYJ "\"", "");
+
+		ok(tc_doc_parse(doc, strlen(doc), "440101234567890", &r, &err) == 0 && r.n == 1 &&
+		   r.specs[0].key == NULL, "soracom without privateKey: accepted, no key (the device key)");
+		if (r.n)
+			tc_doc_result_free(&r);
+		free(doc);
+	}
 	bad_soracom("\"portForwardParam\":\"" PFP "\",", "", S0 "portForwardParam: is missing");
 	bad_soracom("\"portForwardParam\"", "\"portforwardparam\"", S0 "portforwardparam: unknown key");
 	bad_soracom(PFP, "8080:localhost:22 tunnel@203.0.113.10 -oProxyCommand=touch /tmp/pwn", S0 "portForwardParam:");

@@ -71,6 +71,29 @@ main(void)
 	ok(has(&a, "-R127.0.0.1:8080:localhost:22"), "remote forward");
 	ok(index_of(&a, "-R127.0.0.1:8080:localhost:22") < index_of(&a, "203.0.113.10"), "options before the host");
 
+	/* The gate: no -N, the hello as the remote command after the host. */
+	{
+		struct tc_ssh_paths q = p;
+
+		ok(has(&a, "-N"), "without the gate: -N");
+		s.gate = 1;
+		q.expires = 1767225600;
+		q.cert = "/run/t/web/cert";
+		ok(tc_ssh_argv(&s, &q, &a, &err) == 0, "gate: argv builds");
+		ok(!has(&a, "-N"), "gate: no -N (the session runs the hello)");
+		is_str(a.v[a.n - 1], "tunnelctl-gate hello 1 tunnel=web target=localhost:22 expires=1767225600",
+		       "gate: the hello is the last argument, after the host");
+		is_str(a.v[a.n - 2], "203.0.113.10", "gate: the host before it");
+		ok(has(&a, "-oCertificateFile=\"/run/t/web/cert\""), "a certificate: CertificateFile");
+		strcpy(s.target_host, "2001:db8::5");
+		q.expires = 0;
+		tc_ssh_argv(&s, &q, &a, &err);
+		is_str(a.v[a.n - 1], "tunnelctl-gate hello 1 tunnel=web target=[2001:db8::5]:22 expires=0",
+		       "gate: an IPv6 target in brackets, expires=0 without a timeout");
+		s.gate = 0;
+		strcpy(s.target_host, "localhost");
+	}
+
 	/* A state dir with a space, a quote, a backslash and a percent sign:
 	 * quoted and escaped as ssh's own option parser reads it. */
 	{
