@@ -71,6 +71,7 @@ act(struct tc_ctx *c, const struct tc_action *a, const struct tc_spec *specs, st
 	case TC_ACT_STOP:
 		return tc_tunnel_stop(c, a->name, &existed, err);
 	case TC_ACT_KEEP:
+		return tc_tunnel_refresh(c, &specs[a->want], err);
 	case TC_ACT_EXPIRED:
 	case TC_ACT_REVOKED:
 		return 0;

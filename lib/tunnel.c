@@ -398,6 +398,22 @@ undo:
 }
 
 int
+tc_tunnel_refresh(struct tc_ctx *c, const struct tc_spec *spec, struct tc_err *err)
+{
+	struct tc_record old;
+	int tdir, r = 0;
+
+	tdir = tc_subdir_open(c->statefd, spec->name, 0, NULL);
+	if (tdir < 0)
+		return 0;
+	if (tc_record_read(tdir, &old, NULL) == 0 && old.origin_sync && alive(tdir, NULL) &&
+	    strcmp(old.spec.certificate, spec->certificate) != 0)
+		r = renew_cert(tdir, spec, &old, err);
+	close(tdir);
+	return r;
+}
+
+int
 tc_tunnel_fw_sync(struct tc_ctx *c, struct tc_err *err)
 {
 	if (!tc_fw_active(c->statefd))

@@ -61,6 +61,11 @@ int tc_tunnel_view(struct tc_ctx *c, const char *name, struct tc_view *v, struct
 int tc_tunnel_start(struct tc_ctx *c, const struct tc_spec *spec, int origin_sync,
 		    int flags, enum tc_start_result *res, struct tc_err *err);
 
+/* A running tunnel that sync started and whose spec is unchanged: take what
+ * may change without a restart (a renewed certificate). 0 when nothing was
+ * to do or it was done. */
+int tc_tunnel_refresh(struct tc_ctx *c, const struct tc_spec *spec, struct tc_err *err);
+
 /* Stop and remove everything of the tunnel. *existed = 0 when unknown. */
 int tc_tunnel_stop(struct tc_ctx *c, const char *name, int *existed, struct tc_err *err);
 

@@ -251,3 +251,78 @@ sleep 0.3
 
 # syslog_ok: 0 when syslog_run can work here (root, mount namespaces).
 syslog_ok() { [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; }
+
+# gate_world: the server side of a tunnelctl-gate test, set up as
+# docs/SERVER.md says: a throwaway sshd on 127.0.0.1:$SPORT with the shipped
+# examples/gate snippet, a system account $U for the devices whose login
+# shell is the gate (copied to $GATE in the 0755 dir $W, so that account can
+# run it), the registry $REG, a test CA ($W/ca, trusted) and an empty
+# authorized_keys ($D/authorized_keys) and principals file ($D/principals)
+# that tests fill with what `tunnelctl-gate authorized-key` prints. gate
+# runs the gate. Everything (the account's processes, by PID) is removed at
+# exit. Root.
+gate_world() {
+	local built=${TC_GATE:-$TC_BUILDDIR/bin/tunnelctl-gate} snip=$TC_SRCDIR/examples/gate/tunnelctl-gate.sshd.conf
+	need_root
+	for c in ssh ssh-keygen useradd userdel usermod; do
+		command -v "$c" >/dev/null || skip_all "$c not installed"
+	done
+	[ -x "$built" ] || skip_all "no $built (build first)"
+	W=$(mktemp -d /tmp/tcgate.XXXXXX)
+	chmod 755 "$W"
+	at_exit "rm -rf $W"
+	mkdir -m 755 "$W/bin"
+	install -m 755 "$built" "$W/bin/tunnelctl-gate"
+	GATE=$W/bin/tunnelctl-gate
+	export TUNNELCTL_GATE_PATH=$GATE	# test-only: authorized-key names this gate
+	U=tcgate$$
+	useradd -r -M -d "$W/home" -s "$GATE" "$U" || skip_all "useradd failed"
+	at_exit "userdel $U"
+	usermod -p '*' "$U"		# no password, but not locked: sshd refuses locked accounts
+	at_exit gate_reap
+	install -d -o "$U" -g "$U" -m 0700 "$W/home"
+	REG=$W/reg
+	install -d -o "$U" -g "$U" -m 0750 "$REG"
+	export TUNNELCTL_GATE_REGISTRY=$REG	# for list and close (sshd gives serve a clean environment)
+	D=$W/sshd
+	sshd_setup "$D" || skip_all "cannot set up sshd"
+	chmod 755 "$D"
+	ssh-keygen -q -t ed25519 -N '' -C test-ca -f "$W/ca" </dev/null || skip_all "ssh-keygen"
+	: >"$D/authorized_keys"
+	: >"$D/principals"
+	chmod 644 "$D/authorized_keys" "$D/principals"
+	sed -e "s|^# TrustedUserCAKeys .*|TrustedUserCAKeys $W/ca.pub|" \
+		-e "s|^\t# AuthorizedPrincipalsFile .*|\tAuthorizedPrincipalsFile $D/principals|" \
+		-e "s|^Match User tunnel\$|Match User $U|" \
+		-e "s|UnusedConnectionTimeout 30s|UnusedConnectionTimeout 6s|" "$snip" >>"$D/sshd_config"
+	SPORT=$(free_port)
+	sshd_start "$D" "$SPORT" || skip_all "cannot start sshd"
+	at_exit "sshd_kill_sessions $D; sshd_stop $D"
+}
+gate() { "$GATE" "$@"; }
+
+# gate_reap: every process of the gate account (sshd session processes
+# outlive a killed listener) and every ssh whose argv names $W, by PID.
+gate_reap() {
+	local p
+	for p in /proc/[0-9]*; do
+		if [ "$(stat -c %U "$p" 2>/dev/null)" = "$U" ] ||
+			{ [ "$(cat "$p/comm" 2>/dev/null)" = ssh ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$W/"; }; then
+			kill -9 "${p#/proc/}" 2>/dev/null
+		fi
+	done
+	sleep 0.2
+}
+
+# glist FIELD DEVICE [TUNNEL]: FIELD of that session in `list --json` ("" if none).
+glist() {
+	gate list --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["sessions"]:
+    if s["device"] == sys.argv[2] and (len(sys.argv) < 4 or s["tunnel"] == sys.argv[3]):
+        v = s[sys.argv[1]]
+        print(",".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v))' "$@"
+}
+
+# listening PORT: something listens on 127.0.0.1:PORT (this namespace).
+listening() { ss -Htln "sport = :$1" | grep -q .; }

@@ -12,50 +12,9 @@
 # Root. TAP on stdout.
 . "$(dirname "$0")/lib.sh"
 
-need_root
-for c in ssh ssh-keygen useradd userdel python3; do
-	command -v "$c" >/dev/null || skip_all "$c not installed"
-done
-GATE_BUILT=${TC_GATE:-$TC_BUILDDIR/bin/tunnelctl-gate}
-[ -x "$GATE_BUILT" ] || skip_all "no $GATE_BUILT (build first)"
-
-# The world: a 0755 work dir the devices' account can traverse, with the
-# gate copied in (the build dir may not be reachable for that account).
-W=$(mktemp -d /tmp/tcgate.XXXXXX)
-chmod 755 "$W"
-at_exit "rm -rf $W"
-mkdir -m 755 "$W/bin"
-install -m 755 "$GATE_BUILT" "$W/bin/tunnelctl-gate"
-GATE=$W/bin/tunnelctl-gate
-export TUNNELCTL_GATE_PATH=$GATE	# test-only: authorized-key names this gate
-U=tcgate$$
-useradd -r -M -d "$W/home" -s "$GATE" "$U" || skip_all "useradd failed"
-at_exit "userdel $U"
-usermod -p '*' "$U"		# no password, but not locked: sshd refuses locked accounts
-# At exit, before userdel: every process of the account (sshd session
-# processes outlive a killed listener) and every device ssh of this test,
-# found by owner or by this test's directory in their argv, killed by PID.
-gate_reap() {
-	local p
-	for p in /proc/[0-9]*; do
-		if [ "$(stat -c %U "$p" 2>/dev/null)" = "$U" ] ||
-			{ [ "$(cat "$p/comm" 2>/dev/null)" = ssh ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$W/"; }; then
-			kill -9 "${p#/proc/}" 2>/dev/null
-		fi
-	done
-	sleep 0.2
-}
-at_exit gate_reap
-install -d -o "$U" -g "$U" -m 0700 "$W/home"
-REG=$W/reg
-install -d -o "$U" -g "$U" -m 0750 "$REG"
-export TUNNELCTL_GATE_REGISTRY=$REG	# for list and close (sshd gives serve a clean environment)
-gate() { "$GATE" "$@"; }
-
+command -v python3 >/dev/null || skip_all "python3 not installed"
+gate_world
 # --- authorized-key ---------------------------------------------------------
-D=$W/sshd
-sshd_setup "$D" || skip_all "cannot set up sshd"
-chmod 755 "$D"
 for k in devA devB devC devV dev2; do
 	ssh-keygen -q -t ed25519 -N '' -C "$k@test" -f "$W/$k" </dev/null || skip_all "ssh-keygen"
 done
@@ -81,7 +40,6 @@ gate authorized-key --device a --ports 1 --key "ssh-rsa $(cut -d' ' -f2 "$W/devA
 is "$?" 2 "authorized-key: a key whose blob is of another type is refused"
 
 # --- sshd as SERVER.md sets it up ---------------------------------------------
-ssh-keygen -q -t ed25519 -N '' -C test-ca -f "$W/ca" </dev/null
 ssh-keygen -q -s "$W/ca" -I dev2 -n dev2-principal -V +1h "$W/dev2.pub" || skip_all "cannot sign"
 cp "$W/dev2.pub" "$W/old.pub"
 cp "$W/dev2" "$W/old"
@@ -91,16 +49,12 @@ printf '%s\n' "$lineA" "$lineB" "$lineC" >"$D/authorized_keys"
 VGLINE=$(gate authorized-key --device devV --ports 0 --registry "$REG" <"$W/devV.pub")
 echo "command=\"$GATE serve --device dev2 --ports 0 --registry $REG\",restrict,port-forwarding,permitlisten=\"127.0.0.1:*\" dev2-principal" \
 	>"$D/principals"
-chmod 644 "$D/authorized_keys" "$D/principals"
-# The shipped snippet, for this account, with the certificate lines on and a
-# shorter UnusedConnectionTimeout (the throwaway sshd's ClientAliveInterval 2
-# comes first and wins, so dead test clients go fast).
+# gate_world runs sshd with the shipped snippet, for this account, with the
+# certificate lines on and a shorter UnusedConnectionTimeout (the throwaway
+# sshd's ClientAliveInterval 2 comes first and wins, so dead test clients go
+# fast).
 SNIP=$TC_SRCDIR/examples/gate/tunnelctl-gate.sshd.conf
 check "the example sshd snippet has the Match block" grep -q '^Match User tunnel$' "$SNIP"
-sed -e "s|^# TrustedUserCAKeys .*|TrustedUserCAKeys $W/ca.pub|" \
-	-e "s|^\t# AuthorizedPrincipalsFile .*|\tAuthorizedPrincipalsFile $D/principals|" \
-	-e "s|^Match User tunnel\$|Match User $U|" \
-	-e "s|UnusedConnectionTimeout 30s|UnusedConnectionTimeout 6s|" "$SNIP" >>"$D/sshd_config"
 check "sshd -t accepts the config with the snippet" "$SSHD_BIN" -t -f "$D/sshd_config" -o ListenAddress=127.0.0.1:1
 check "the snippet's Match block applies to the devices' account" bash -c \
 	'"$1" -T -f "$2" -o ListenAddress=127.0.0.1:1 -C "user=$3,host=x,addr=127.0.0.1" | grep -qx "allowtcpforwarding remote"' \
@@ -115,9 +69,6 @@ if command -v systemd-tmpfiles >/dev/null; then
 else
 	skip "systemd-tmpfiles not installed"
 fi
-SPORT=$(free_port)
-sshd_start "$D" "$SPORT" || skip_all "cannot start sshd"
-at_exit "sshd_kill_sessions $D; sshd_stop $D"
 TPORT=$(free_port)
 TOKEN=tok-$$-$RANDOM
 target_start "$TPORT" "$TOKEN" || skip_all "cannot start the target service"
@@ -142,38 +93,28 @@ device() {
 registered() { grep -q "^tunnelctl-gate: registered" "$W/$1.out"; }
 ended() { [ -s "$W/$1.rc" ]; }
 allocated() { sed -n 's/^Allocated port \([0-9]*\) .*/\1/p' "$W/$1.out"; }
-# jlist FIELD DEVICE: FIELD of DEVICE's session in list --json ("" if none).
-jlist() {
-	gate list --json | python3 -c '
-import json, sys
-for s in json.load(sys.stdin)["sessions"]:
-    if s["device"] == sys.argv[2]:
-        v = s[sys.argv[1]]
-        print(",".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v))' "$1" "$2"
-}
 nsessions() { gate list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))'; }
-listening() { ss -Htln "sport = :$1" | grep -q .; }
 export GATE
-export -f gate jlist nsessions
+export -f gate glist nsessions
 
 # --- remote.port 0: the port sshd allocated is listed ---------------------------
 device a devA "127.0.0.1:0:127.0.0.1:$TPORT"
 check "devA registers (stdin at EOF does not end the session)" wait_for 10 registered a
 PA=$(allocated a)
 diag "devA: $(cat "$W/a.out")"
-is "$(jlist ports devA)" "$PA" "list --json shows the port sshd allocated ($PA)"
+is "$(glist ports devA)" "$PA" "list --json shows the port sshd allocated ($PA)"
 check "the registered line names device, tunnel, port and expiry" \
 	grep -qx "tunnelctl-gate: registered devA/web port $PA until never" "$W/a.out"
-is "$(jlist tunnel devA)" web "list: tunnel from the hello"
-is "$(jlist target devA)" 192.0.2.50:443 "list: target as the device claimed it"
-is "$(jlist bind devA)" 127.0.0.1 "list: bind"
-is "$(jlist client devA)" 127.0.0.1 "list: client address from SSH_CONNECTION"
-is "$(jlist expires_at devA)" "" "list: expires_at null without an expiry"
-check "list: started_at is RFC 3339 UTC" bash -c '[[ $1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]' _ "$(jlist started_at devA)"
+is "$(glist tunnel devA)" web "list: tunnel from the hello"
+is "$(glist target devA)" 192.0.2.50:443 "list: target as the device claimed it"
+is "$(glist bind devA)" 127.0.0.1 "list: bind"
+is "$(glist client devA)" 127.0.0.1 "list: client address from SSH_CONNECTION"
+is "$(glist expires_at devA)" "" "list: expires_at null without an expiry"
+check "list: started_at is RFC 3339 UTC" bash -c '[[ $1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]' _ "$(glist started_at devA)"
 is "$(fetch_token "$PA")" "$TOKEN" "the listed port reaches the device's target"
 check "list (table) shows devA" bash -c "'$GATE' list | grep -q ' devA '"
 sleep 2
-check "devA is still registered after 2 s with stdin at EOF" bash -c '[ "$(jlist ports devA)" = "$1" ]' _ "$PA"
+check "devA is still registered after 2 s with stdin at EOF" bash -c '[ "$(glist ports devA)" = "$1" ]' _ "$PA"
 
 # --- nothing leaks --------------------------------------------------------------
 is "$(stat -c %a "$REG")" 750 "registry directory 0750"
@@ -207,14 +148,14 @@ check "after --max-time the device is told 'closed: expired'" wait_for 10 grep -
 check "devB's ssh ends" wait_for 5 ended b
 is "$(cat "$W/b.rc")" 0 "devB's ssh exits 0 (the session ended as it should)"
 check "devB's port is closed on the server" wait_port_closed 127.0.0.1 "$PB" 5
-is "$(jlist device devB)" "" "devB's record is gone"
+is "$(glist device devB)" "" "devB's record is gone"
 
 # The device's own expiry when it comes first.
 exp=$(($(date +%s) + 3))
 device c devC "[::1]:$PC:127.0.0.1:$TPORT" "tunnelctl-gate hello 1 tunnel=plc target=192.0.2.60:502 expires=$exp"
 check "devC registers on ::1" wait_for 10 registered c
 check "devC's until is its expires" grep -qx "tunnelctl-gate: registered devC/plc port $PC until $(date -u -d @"$exp" +%Y-%m-%dT%H:%M:%SZ)" "$W/c.out"
-is "$(jlist bind devC)" ::1 "list: bind ::1"
+is "$(glist bind devC)" ::1 "list: bind ::1"
 check "the device's expires ends it: closed: expired" wait_for 10 grep -qx "tunnelctl-gate: closed: expired" "$W/c.out"
 check "devC's ssh ends" wait_for 5 ended c
 
@@ -300,16 +241,16 @@ check "... saying the account only serves tunnels" grep -q "refused: this accoun
 # --- kill -9 of serve; a reconnecting client registers anew -------------------
 device k devA "127.0.0.1:0:127.0.0.1:$TPORT"
 wait_for 10 registered k
-kid=$(jlist id devA)
-kpid=$(jlist pid devA)
+kid=$(glist id devA)
+kpid=$(glist pid devA)
 check "session to kill is listed" test -n "$kpid"
 kill -9 "$kpid"
-check "after kill -9 of serve the record is gone from list" wait_for 3 bash -c '[ -z "$(jlist id devA)" ]'
+check "after kill -9 of serve the record is gone from list" wait_for 3 bash -c '[ -z "$(glist id devA)" ]'
 check "the device's ssh ends" wait_for 5 ended k
 device k2 devA "127.0.0.1:0:127.0.0.1:$TPORT"
 check "the reconnecting device registers anew" wait_for 10 registered k2
-check "with a new session id" bash -c '[ -n "$(jlist id devA)" ] && [ "$(jlist id devA)" != "$1" ]' _ "$kid"
-check "and its new port" bash -c '[ "$(jlist ports devA)" = "$1" ]' _ "$(allocated k2)"
+check "with a new session id" bash -c '[ -n "$(glist id devA)" ] && [ "$(glist id devA)" != "$1" ]' _ "$kid"
+check "and its new port" bash -c '[ "$(glist ports devA)" = "$1" ]' _ "$(allocated k2)"
 gate list >/dev/null	# prunes what kill -9 left
 check "list pruned the killed serve's file" test ! -e "$REG/$kid.json"
 
@@ -317,7 +258,7 @@ check "list pruned the killed serve's file" test ! -e "$REG/$kid.json"
 device cert dev2 "127.0.0.1:0:127.0.0.1:$TPORT" "tunnelctl-gate hello 1 tunnel=ssh target=localhost:22 expires=0" \
 	-o CertificateFile="$W/dev2-cert.pub"
 check "a device admitted by a CA-signed certificate registers" wait_for 10 registered cert
-is "$(jlist ports dev2)" "$(allocated cert)" "its device id comes from the principals line"
+is "$(glist ports dev2)" "$(allocated cert)" "its device id comes from the principals line"
 device exp old "127.0.0.1:0:127.0.0.1:$TPORT" "" -o CertificateFile="$W/old-cert.pub"
 check "an expired certificate is refused by sshd" wait_for 10 ended exp
 is "$(cat "$W/exp.rc")" 255 "... ssh exit 255"
@@ -387,7 +328,7 @@ else
 			$VG --log-file="$W/vg/close.$n.log" "$GATE" close devV --reason vg >/dev/null
 			is "$?" 0 "valgrind: close cycle $n"
 		else
-			kill "$(jlist pid devV)"	# SIGTERM: the other way serve ends
+			kill "$(glist pid devV)"	# SIGTERM: the other way serve ends
 		fi
 		check "valgrind: serve cycle $n ended" wait_for 30 ended v$n
 	done
