@@ -295,21 +295,38 @@ tc_gate_out_nginx(const struct tc_gate_rec *v, size_t n, const char *domain, cha
 
 /* Text for an HTML page: & < > " ' escaped, control bytes shown as '?'. */
 static void
+html_esc_char(struct sb *b, char c)
+{
+	switch (c) {
+	case '&': sb_printf(b, "&amp;"); break;
+	case '<': sb_printf(b, "&lt;"); break;
+	case '>': sb_printf(b, "&gt;"); break;
+	case '"': sb_printf(b, "&quot;"); break;
+	case '\'': sb_printf(b, "&#39;"); break;
+	default:
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			sb_printf(b, "?");
+		else
+			sb_printf(b, "%c", c);
+	}
+}
+
+static void
 html_esc(struct sb *b, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': sb_printf(b, "&amp;"); break;
-		case '<': sb_printf(b, "&lt;"); break;
-		case '>': sb_printf(b, "&gt;"); break;
-		case '"': sb_printf(b, "&quot;"); break;
-		case '\'': sb_printf(b, "&#39;"); break;
-		default:
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				sb_printf(b, "?");
-			else
-				sb_printf(b, "%c", *s);
-		}
+	for (; *s; s++)
+		html_esc_char(b, *s);
+}
+
+/* A host name for the page, with a line break allowed after each dot
+ * (and nowhere else), so it wraps as tunnel. / device. / domain. */
+static void
+html_host(struct sb *b, const char *host)
+{
+	for (; *host; host++) {
+		html_esc_char(b, *host);
+		if (*host == '.' && host[1])
+			sb_printf(b, "<wbr>");
 	}
 }
 
@@ -339,18 +356,26 @@ zone_text(const struct tm *tm, int full, char *buf, size_t sz)
 		snprintf(buf, sz, "%s", name);
 }
 
-/* "Wed 18 Nov 2026, 12:06 CET": in the server's time zone (TZ), which the
- * operator sets to where the people reading the page are. The buffer holds
- * the date (< 40 bytes) and a zone (< 32). */
+/* "Wed 18 Nov, 12:06 CET": in the server's time zone (TZ), which the
+ * operator sets to where the people reading the page are; the year only
+ * when it is not now's. The buffer holds the date (< 40 bytes) and a zone
+ * (< 32). */
 #define HUMAN_TIME_MAX 80
 static void
-human_time(int64_t t, char *buf, size_t sz)
+human_time(int64_t t, time_t now, char *buf, size_t sz)
 {
 	time_t tt = (time_t)t;
 	char day[40], zone[32];
-	struct tm tm;
+	struct tm tm, tn;
+	int year = !localtime_r(&now, &tn);
 
-	if (!localtime_r(&tt, &tm) || !strftime(day, sizeof(day), "%a %d %b %Y, %H:%M", &tm)) {
+	if (!localtime_r(&tt, &tm)) {
+		snprintf(buf, sz, "?");
+		return;
+	}
+	if (tm.tm_year != tn.tm_year)
+		year = 1;
+	if (!strftime(day, sizeof(day), year ? "%a %d %b %Y, %H:%M" : "%a %d %b, %H:%M", &tm)) {
 		snprintf(buf, sz, "?");
 		return;
 	}
@@ -413,7 +438,13 @@ static const char html_head[] =
 	"th, td { text-align: left; vertical-align: top; padding: 0.5em 0.7em;"
 	" border-bottom: 1px solid #ccc; }\n"
 	"th { background: #eef1f4; }\n"
-	"a { color: #0645ad; font-weight: bold; overflow-wrap: anywhere; }\n"
+	"a.open { display: inline-block; padding: 0.3em 0.9em; border-radius: 0.3em;"
+	" background: #0b5cad; color: #fff; font-weight: bold; text-decoration: none;"
+	" white-space: nowrap; }\n"
+	"a.open:hover, a.open:focus { background: #084a8c; }\n"
+	".host { display: block; margin-top: 0.2em; font-size: 0.85em; color: #555; }\n"
+	".id, .t, .left { white-space: nowrap; }\n"
+	".tgt { overflow-wrap: anywhere; }\n"
 	".note { color: #555; }\n"
 	".count { font-size: 1.15em; }\n"
 	".empty { font-size: 1.3em; margin: 1.5em 0 0.5em; }\n"
@@ -424,7 +455,9 @@ static const char html_head[] =
 	"  thead { display: none; }\n"
 	"  table, tbody, tr, td { display: block; }\n"
 	"  tr { border: 1px solid #ccc; border-radius: 0.4em; margin: 0 0 1em; padding: 0.4em 0.7em; }\n"
-	"  td { border: none; padding: 0.2em 0; }\n"
+	"  td { border: none; padding: 0.2em 0; overflow-wrap: anywhere; }\n"
+	"  .id, .t, .left { white-space: normal; }\n"
+	"  .host { display: inline; margin-left: 0.5em; }\n"
 	"  td::before { content: attr(data-label) \": \"; font-weight: bold; color: #444; }\n"
 	"  .left { display: inline; }\n"
 	"}\n"
@@ -447,23 +480,29 @@ html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int 
 	char ports[64], since[HUMAN_TIME_MAX], until[HUMAN_TIME_MAX], left[64];
 
 	ports_text(r, ports, sizeof(ports));
-	human_time(r->started_at, since, sizeof(since));
+	human_time(r->started_at, now, since, sizeof(since));
 	sb_printf(b, "<tr>");
-	td_open(b, "Device", NULL);
+	td_open(b, "Device", "id");
 	html_esc(b, r->device);
 	sb_printf(b, "</td>");
-	td_open(b, "Tunnel", NULL);
+	td_open(b, "Tunnel", "id");
 	html_esc(b, r->tunnel);
 	sb_printf(b, "</td>");
 	if (links) {
 		switch (rt->kind) {
 		case ROUTE_OK:
+			/* A button-sized target for a finger; the address beneath,
+			 * as the browser will show it. */
 			td_open(b, "Web page", NULL);
-			sb_printf(b, "<a href=\"https://");
+			sb_printf(b, "<a class=\"open\" href=\"https://");
 			html_esc(b, rt->host);
-			sb_printf(b, "/\" target=\"_blank\" rel=\"noopener noreferrer\">");
-			html_esc(b, rt->host);
-			sb_printf(b, "</a>");
+			sb_printf(b, "/\" target=\"_blank\" rel=\"noopener noreferrer\" aria-label=\"Open the page of ");
+			html_esc(b, r->tunnel);
+			sb_printf(b, " on ");
+			html_esc(b, r->device);
+			sb_printf(b, "\">Open page</a> <span class=\"host\">");
+			html_host(b, rt->host);
+			sb_printf(b, "</span>");
 			break;
 		case ROUTE_SUPERSEDED:
 			td_open(b, "Web page", "nolink");
@@ -484,16 +523,17 @@ html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int 
 	if (r->expires_at) {
 		int64_t secs = r->expires_at - (int64_t)now;
 
-		human_time(r->expires_at, until, sizeof(until));
+		human_time(r->expires_at, now, until, sizeof(until));
 		human_left(secs, left, sizeof(left));
-		sb_printf(b, "%s <span class=\"left%s\">(%s)</span>", until, secs < SOON_S ? " soon" : "", left);
+		sb_printf(b, "<span class=\"t\">%s</span> <span class=\"left%s\">(%s)</span>", until,
+			  secs < SOON_S ? " soon" : "", left);
 	} else {
 		sb_printf(b, "no time limit");
 	}
 	sb_printf(b, "</td>");
 	td_open(b, "Open since", NULL);
-	sb_printf(b, "%s</td>", since);
-	td_open(b, "Reaches (as the device says)", NULL);
+	sb_printf(b, "<span class=\"t\">%s</span></td>", since);
+	td_open(b, "Reaches (as the device says)", "tgt");
 	html_esc(b, r->target);
 	sb_printf(b, "</td>");
 	td_open(b, "Server port", NULL);
@@ -510,7 +550,7 @@ tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time
 	size_t i;
 
 	tzset();	/* TZ as it is now, not as it was at the first localtime_r */
-	human_time(now, made, sizeof(made));
+	human_time(now, now, made, sizeof(made));
 	if (localtime_r(&now, &tm))
 		zone_text(&tm, 1, zone, sizeof(zone));
 	else
@@ -526,7 +566,7 @@ tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time
 	}
 	sb_printf(&b, "<p class=\"count\">%zu tunnel%s open.", n, n == 1 ? " is" : "s are");
 	if (domain)
-		sb_printf(&b, " Click a tunnel's web address to open the device's own page.</p>\n");
+		sb_printf(&b, " <b>Open page</b> opens the device's own web page, through its tunnel.</p>\n");
 	else
 		sb_printf(&b, "</p>\n<p class=\"note\">This list was made without a domain name, so it has "
 			      "no links.</p>\n");

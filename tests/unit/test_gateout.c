@@ -109,8 +109,8 @@ main(void)
 	free(t);
 	free(warn);
 	t = tc_gate_out_html(v, 2, "example.com", 1795000000);
-	is_int(count(t, "<a href="), 1, "HTML: the name is linked once");
-	ok(strstr(t, "<a href=\"https://web.edge-9.example.com/\""), "HTML: ... by the session the map routes");
+	is_int(count(t, "<a "), 1, "HTML: the name is linked once");
+	ok(strstr(t, "<a class=\"open\" href=\"https://web.edge-9.example.com/\""), "HTML: ... by the session the map routes");
 	ok(strstr(t, "no link: a newer connection of this tunnel has it"), "HTML: the other row says why it has no link");
 	free(t);
 
@@ -125,17 +125,20 @@ main(void)
 	t = tc_gate_out_html(v, 3, "example.com", 1795000000);
 	ok(strstr(t, "<!DOCTYPE html>") && strstr(t, "</html>"), "HTML: a whole page");
 	ok(!strstr(t, "<script") && strstr(t, "&lt;script&gt;&quot;&#39;&amp;:1"), "HTML: claimed target escaped");
-	ok(!strstr(t, "<b>") && !strstr(t, "<i>") && !strstr(t, "<img") && strstr(t, "&lt;b&gt;dev") &&
+	ok(!strstr(t, "<b>dev") && !strstr(t, "<i>") && !strstr(t, "<img") && strstr(t, "&lt;b&gt;dev") &&
 	   strstr(t, "&lt;i&gt;t&lt;/i&gt;") && strstr(t, "&lt;img src=x onerror=alert(1)&gt;"),
 	   "HTML: device id and tunnel name escaped too");
-	ok(strstr(t, "<a href=\"https://web.edge-1.example.com/\" target=\"_blank\" rel=\"noopener noreferrer\">"
-		     "web.edge-1.example.com</a>"), "HTML: link per session, opening in a new tab");
-	ok(strstr(t, "Wed 18 Nov 2026, 12:06 UTC <span class=\"left\">(1 hour left)</span>"),
+	ok(strstr(t, "<a class=\"open\" href=\"https://web.edge-1.example.com/\" target=\"_blank\" "
+		     "rel=\"noopener noreferrer\" aria-label=\"Open the page of web on edge-1\">Open page</a> "
+		     "<span class=\"host\">web.<wbr>edge-1.<wbr>example.<wbr>com</span>"),
+	   "HTML: link per session, opening in a new tab, its address beside it");
+	ok(strstr(t, "<span class=\"t\">Wed 18 Nov, 12:06 UTC</span> <span class=\"left\">(1 hour left)</span>"),
 	   "HTML: closing time with time left, zone stated");
+	ok(strstr(t, "As of Wed 18 Nov, 11:06 UTC."), "HTML: when the page was made");
 	ok(strstr(t, "Times are in UTC."), "HTML: the zone said once for the page");
 	ok(strstr(t, "no time limit"), "HTML: no expiry said plainly");
 	ok(strstr(t, "3 tunnels are open."), "HTML: how many");
-	ok(strstr(t, "<td data-label=\"Device\">edge-1</td>"), "HTML: cells carry their label for the phone layout");
+	ok(strstr(t, "<td data-label=\"Device\" class=\"id\">edge-1</td>"), "HTML: cells carry their label for the phone layout");
 	ok(strstr(t, "@media (max-width: 50em)") && strstr(t, "name=\"viewport\""), "HTML: a layout for phones");
 	ok(strstr(t, "<meta http-equiv=\"refresh\" content=\"60\">"), "HTML: reloads itself every minute, without script");
 	ok(!strstr(t, "src=\"") && !strstr(t, "http://") && !strstr(t, "<link") && !strstr(t, "<script"),
@@ -146,15 +149,21 @@ main(void)
 	/* The time zone is the server's (TZ), stated; a POSIX TZ string needs no tzdata. */
 	setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
 	t = tc_gate_out_html(v, 1, "example.com", 1795000000);
-	ok(strstr(t, "Times are in CET (UTC+01:00).") && strstr(t, "Wed 18 Nov 2026, 13:06 CET"),
+	ok(strstr(t, "Times are in CET (UTC+01:00).") && strstr(t, "Wed 18 Nov, 13:06 CET"),
 	   "HTML: times in the server's zone, with its offset");
 	free(t);
 	setenv("TZ", "<+0530>-5:30", 1);
 	t = tc_gate_out_html(v, 1, "example.com", 1795000000);
-	ok(strstr(t, "Times are in UTC+05:30.") && strstr(t, "Wed 18 Nov 2026, 17:36 UTC+05:30"),
+	ok(strstr(t, "Times are in UTC+05:30.") && strstr(t, "Wed 18 Nov, 17:36 UTC+05:30"),
 	   "HTML: a zone without a name is shown by its offset");
 	free(t);
 	setenv("TZ", "UTC", 1);
+	/* The year is shown when it is not the year the page is made in. */
+	rec(&v[3], "00000000000000c4", "edge-1", "y", "192.0.2.50:80", 8083, 1795000000, 1830000000);
+	t = tc_gate_out_html(&v[3], 1, "example.com", 1795000000);
+	ok(strstr(t, "Open since\"><span class=\"t\">Wed 18 Nov, 11:06 UTC</span>") && strstr(t, "Tue 28 Dec 2027, 13:20 UTC"),
+	   "HTML: a time in another year shows its year");
+	free(t);
 
 	/* Time left in words, singular and plural. */
 	{
