@@ -356,16 +356,17 @@ zone_text(const struct tm *tm, int full, char *buf, size_t sz)
 		snprintf(buf, sz, "%s", name);
 }
 
-/* "Wed 18 Nov, 12:06 CET": in the server's time zone (TZ), which the
- * operator sets to where the people reading the page are; the year only
- * when it is not now's. The buffer holds the date (< 40 bytes) and a zone
- * (< 32). */
-#define HUMAN_TIME_MAX 80
+/* "Wed 18 Nov, 12:06 CET" as HTML: in the server's time zone (TZ), which
+ * the operator sets to where the people reading the page are; the year
+ * only when it is not now's. A line may break after the comma only (the
+ * other spaces are &nbsp;). The buffer holds the date (< 64 bytes) and a
+ * zone (< 32). */
+#define HUMAN_TIME_MAX 112
 static void
 human_time(int64_t t, time_t now, char *buf, size_t sz)
 {
 	time_t tt = (time_t)t;
-	char day[40], zone[32];
+	char day[64], zone[32];
 	struct tm tm, tn;
 	int year = !localtime_r(&now, &tn);
 
@@ -375,12 +376,13 @@ human_time(int64_t t, time_t now, char *buf, size_t sz)
 	}
 	if (tm.tm_year != tn.tm_year)
 		year = 1;
-	if (!strftime(day, sizeof(day), year ? "%a %d %b %Y, %H:%M" : "%a %d %b, %H:%M", &tm)) {
+	if (!strftime(day, sizeof(day), year ? "%a&nbsp;%d&nbsp;%b&nbsp;%Y, %H:%M" : "%a&nbsp;%d&nbsp;%b, %H:%M",
+		      &tm)) {
 		snprintf(buf, sz, "?");
 		return;
 	}
 	zone_text(&tm, 0, zone, sizeof(zone));
-	snprintf(buf, sz, "%s %s", day, zone);
+	snprintf(buf, sz, "%s&nbsp;%s", day, zone);
 }
 
 static const char *
@@ -442,9 +444,10 @@ static const char html_head[] =
 	" background: #0b5cad; color: #fff; font-weight: bold; text-decoration: none;"
 	" white-space: nowrap; }\n"
 	"a.open:hover, a.open:focus { background: #084a8c; }\n"
-	".host { display: block; margin-top: 0.2em; font-size: 0.85em; color: #555; }\n"
-	".id, .t, .left { white-space: nowrap; }\n"
-	".tgt { overflow-wrap: anywhere; }\n"
+	".host { display: block; margin-top: 0.2em; font-size: 0.85em; color: #555;"
+	" overflow-wrap: anywhere; }\n"
+	".nw { white-space: nowrap; }\n"
+	".brk { overflow-wrap: anywhere; }\n"
 	".note { color: #555; }\n"
 	".count { font-size: 1.15em; }\n"
 	".empty { font-size: 1.3em; margin: 1.5em 0 0.5em; }\n"
@@ -456,8 +459,7 @@ static const char html_head[] =
 	"  table, tbody, tr, td { display: block; }\n"
 	"  tr { border: 1px solid #ccc; border-radius: 0.4em; margin: 0 0 1em; padding: 0.4em 0.7em; }\n"
 	"  td { border: none; padding: 0.2em 0; overflow-wrap: anywhere; }\n"
-	"  .id, .t, .left { white-space: normal; }\n"
-	"  .host { display: inline; margin-left: 0.5em; }\n"
+	"  .nw { white-space: normal; }\n"
 	"  td::before { content: attr(data-label) \": \"; font-weight: bold; color: #444; }\n"
 	"  .left { display: inline; }\n"
 	"}\n"
@@ -465,6 +467,17 @@ static const char html_head[] =
 	"</head>\n"
 	"<body>\n"
 	"<h1>Open maintenance tunnels</h1>\n";
+
+/* Values up to this long (ids like edge-0042, tunnel names, 192.0.2.50:443)
+ * never wrap on a wide screen, so nothing breaks at a hyphen; longer ones
+ * (a 63-byte device id) may wrap anywhere rather than widen the table. */
+#define SHORT_MAX 24
+
+static const char *
+fit(const char *s)
+{
+	return strlen(s) <= SHORT_MAX ? "nw" : "brk";
+}
 
 /* One cell whose label the narrow (phone) layout shows before the value. */
 static void
@@ -482,10 +495,10 @@ html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int 
 	ports_text(r, ports, sizeof(ports));
 	human_time(r->started_at, now, since, sizeof(since));
 	sb_printf(b, "<tr>");
-	td_open(b, "Device", "id");
+	td_open(b, "Device", fit(r->device));
 	html_esc(b, r->device);
 	sb_printf(b, "</td>");
-	td_open(b, "Tunnel", "id");
+	td_open(b, "Tunnel", fit(r->tunnel));
 	html_esc(b, r->tunnel);
 	sb_printf(b, "</td>");
 	if (links) {
@@ -533,7 +546,7 @@ html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int 
 	sb_printf(b, "</td>");
 	td_open(b, "Open since", NULL);
 	sb_printf(b, "<span class=\"t\">%s</span></td>", since);
-	td_open(b, "Reaches (as the device says)", "tgt");
+	td_open(b, "Reaches (as the device says)", fit(r->target));
 	html_esc(b, r->target);
 	sb_printf(b, "</td>");
 	td_open(b, "Server port", NULL);

@@ -100,8 +100,12 @@ getent group "$webgrp" >/dev/null || webgrp=$U
 install -d -o "$U" -g "$webgrp" -m 2750 "$REG"
 export TUNNELCTL_GATE_REGISTRY=$REG
 
-# Three devices; site_7's id is not a DNS label, so its tunnel gets no name.
-for d in edge-0042 edge-0043 site_7; do
+# Four devices; site_7's id is not a DNS label, so its tunnel gets no name.
+# LONGDEV's tunnel has a name of 116 bytes: past what nginx's default map
+# bucket holds (a long id, a long tunnel name and a long domain are normal).
+LONGDEV=$(printf 'gateway-%055d' 42)
+LONGTUN=inverter-admin-page-of-cabinet-a
+for d in edge-0042 edge-0043 site_7 "$LONGDEV"; do
 	ssh-keygen -q -t ed25519 -N '' -C "$d" -f "$W/$d" </dev/null || skip_all "ssh-keygen"
 	"$GATE" authorized-key --device "$d" --ports 0 --registry "$REG" <"$W/$d.pub" >>"$SSHD/authorized_keys" ||
 		skip_all "authorized-key $d"
@@ -173,8 +177,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-addext keyUsage=critical,keyCertSign -keyout "$T/ssl/ca.key" -out "$T/ssl/ca.pem" >/dev/null 2>&1 &&
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$DOMAIN" \
 		-keyout "$T/ssl/privkey.pem" -out "$T/ssl/leaf.csr" >/dev/null 2>&1 &&
-	printf 'subjectAltName=DNS:%s,DNS:*.edge-0042.%s,DNS:*.edge-0043.%s,DNS:*.edge-0099.%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
-		"$DOMAIN" "$DOMAIN" "$DOMAIN" "$DOMAIN" >"$T/ssl/ext" &&
+	printf 'subjectAltName=DNS:%s,DNS:*.edge-0042.%s,DNS:*.edge-0043.%s,DNS:*.edge-0099.%s,DNS:*.%s.%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+		"$DOMAIN" "$DOMAIN" "$DOMAIN" "$DOMAIN" "$LONGDEV" "$DOMAIN" >"$T/ssl/ext" &&
 	openssl x509 -req -in "$T/ssl/leaf.csr" -CA "$T/ssl/ca.pem" -CAkey "$T/ssl/ca.key" -CAcreateserial \
 		-days 2 -extfile "$T/ssl/ext" -out "$T/ssl/fullchain.pem" >/dev/null 2>&1 ||
 	skip_all "cannot make the test certificates"
@@ -298,6 +302,7 @@ open_session log edge-0042 logger 192.0.2.50:80
 open_session und edge-0043 web_ui 192.0.2.50:80
 open_session plc edge-0043 plc 192.0.2.50:80 $((now + 300))
 open_session s7 site_7 web 192.0.2.50:80
+open_session lng "$LONGDEV" "$LONGTUN" 192.0.2.50:80
 # Hostile devices: a tunnel name or claimed target with markup. The gate's
 # hello grammar refuses both before anything is recorded.
 device_ssh hn edge-0043 192.0.2.50:80 "tunnelctl-gate hello 1 tunnel=<script>document.title='pwned'</script> target=192.0.2.50:80 expires=0"
@@ -336,19 +341,22 @@ jlist >"$W/live"
 check "the record with markup in its target is live" grep -q "^edge-0099/probe " "$W/live"
 check "the record with markup in its tunnel name is not (strict reading)" bash -c '! grep -q script "$1"' _ "$W/live"
 diag "live sessions: $(tr '\n' ';' <"$W/live")"
-is "$(wc -l <"$W/live")" 6 "six live sessions"
+is "$(wc -l <"$W/live")" 7 "seven live sessions"
 
 update
-is "$?" 0 "regeneration with six sessions (${UPDATE_MS} ms)"
+is "$?" 0 "regeneration with seven sessions (${UPDATE_MS} ms)"
 check "the map warns about the names it cannot route" grep -q "edge-0043/web_ui): no host name" "$W/update.err"
 PINV=$(port_of edge-0042/inverter-web)
 PLOG=$(port_of edge-0042/logger)
 PPLC=$(port_of edge-0043/plc)
+PLNG=$(port_of "$LONGDEV/$LONGTUN")
+LNG=$LONGTUN.$LONGDEV.$DOMAIN
 cat >"$W/map.want" <<EOF
 inverter-web.edge-0042.$DOMAIN https://127.0.0.1:$PINV;
 logger.edge-0042.$DOMAIN http://127.0.0.1:$PLOG;
 plc.edge-0043.$DOMAIN http://127.0.0.1:$PPLC;
 probe.edge-0099.$DOMAIN http://127.0.0.1:$FAKE_PORT;
+$LNG http://127.0.0.1:$PLNG;
 EOF
 if diff "$W/map.want" "$T/web/map.conf" >"$W/map.diff"; then
 	ok "the map routes every nameable session, https for the 443 target"
@@ -364,6 +372,8 @@ ncurl "$INV" -u "field:$PASS" -o "$W/inv.html" "https://$INV/"
 check "an HTTPS target with a self-signed certificate is reached through nginx" grep -q "$TOK_HTTPS" "$W/inv.html"
 ncurl "$LOG" -u "field:$PASS" -o "$W/log.html" "https://$LOG/"
 check "an HTTP target is reached through nginx" grep -q "$TOK_HTTP" "$W/log.html"
+ncurl "$LNG" -u "field:$PASS" -o "$W/lng.html" "https://$LNG/"
+check "a name of ${#LNG} bytes routes too" grep -q "$TOK_HTTP" "$W/lng.html"
 check "the operator's password does not reach the device" grep -q "authorization:no" "$W/log.html"
 check "the target is asked for an address as Host (127.0.0.1:PORT)" grep -q "<p id=host>127.0.0.1:$PLOG</p>" "$W/log.html"
 is "$(code "$LOG" /)" 401 "a tunnel's name needs the password"
@@ -550,6 +560,7 @@ is "$?" 0 "the next good run goes through"
 "$GATE" close edge-0042 >/dev/null
 "$GATE" close edge-0043 >/dev/null
 "$GATE" close site_7 >/dev/null
+"$GATE" close "$LONGDEV" >/dev/null
 kill "$FAKE_PID"
 no_sessions() { [ -z "$(jlist)" ]; }
 wait_for 5 no_sessions

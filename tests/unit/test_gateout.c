@@ -132,13 +132,13 @@ main(void)
 		     "rel=\"noopener noreferrer\" aria-label=\"Open the page of web on edge-1\">Open page</a> "
 		     "<span class=\"host\">web.<wbr>edge-1.<wbr>example.<wbr>com</span>"),
 	   "HTML: link per session, opening in a new tab, its address beside it");
-	ok(strstr(t, "<span class=\"t\">Wed 18 Nov, 12:06 UTC</span> <span class=\"left\">(1 hour left)</span>"),
+	ok(strstr(t, "<span class=\"t\">Wed&nbsp;18&nbsp;Nov, 12:06&nbsp;UTC</span> <span class=\"left\">(1 hour left)</span>"),
 	   "HTML: closing time with time left, zone stated");
-	ok(strstr(t, "As of Wed 18 Nov, 11:06 UTC."), "HTML: when the page was made");
+	ok(strstr(t, "As of Wed&nbsp;18&nbsp;Nov, 11:06&nbsp;UTC."), "HTML: when the page was made");
 	ok(strstr(t, "Times are in UTC."), "HTML: the zone said once for the page");
 	ok(strstr(t, "no time limit"), "HTML: no expiry said plainly");
 	ok(strstr(t, "3 tunnels are open."), "HTML: how many");
-	ok(strstr(t, "<td data-label=\"Device\" class=\"id\">edge-1</td>"), "HTML: cells carry their label for the phone layout");
+	ok(strstr(t, "<td data-label=\"Device\" class=\"nw\">edge-1</td>"), "HTML: cells carry their label for the phone layout");
 	ok(strstr(t, "@media (max-width: 50em)") && strstr(t, "name=\"viewport\""), "HTML: a layout for phones");
 	ok(strstr(t, "<meta http-equiv=\"refresh\" content=\"60\">"), "HTML: reloads itself every minute, without script");
 	ok(!strstr(t, "src=\"") && !strstr(t, "http://") && !strstr(t, "<link") && !strstr(t, "<script"),
@@ -146,22 +146,32 @@ main(void)
 	ok(strstr(t, "no link: this name cannot be a web address"), "HTML: a name that is no host name gets no link, and says why");
 	free(t);
 
+	/* Short values never wrap on a wide screen; a 63-byte id may. */
+	rec(&v[4], "00000000000000c5", "gateway-0000000000000000000000000000000000000000000000000000042", "web",
+	    "192.0.2.50:80", 8084, 1795000000, 0);
+	t = tc_gate_out_html(&v[4], 1, "example.com", 1795000000);
+	ok(strstr(t, "<td data-label=\"Device\" class=\"brk\">gateway-") &&
+	   strstr(t, "<td data-label=\"Tunnel\" class=\"nw\">web</td>"), "HTML: long values may wrap, short ones do not");
+	ok(strstr(t, "<span class=\"host\">web.<wbr>gateway-"), "HTML: the address may wrap after its dots");
+	free(t);
+
 	/* The time zone is the server's (TZ), stated; a POSIX TZ string needs no tzdata. */
 	setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
 	t = tc_gate_out_html(v, 1, "example.com", 1795000000);
-	ok(strstr(t, "Times are in CET (UTC+01:00).") && strstr(t, "Wed 18 Nov, 13:06 CET"),
+	ok(strstr(t, "Times are in CET (UTC+01:00).") && strstr(t, "Wed&nbsp;18&nbsp;Nov, 13:06&nbsp;CET"),
 	   "HTML: times in the server's zone, with its offset");
 	free(t);
 	setenv("TZ", "<+0530>-5:30", 1);
 	t = tc_gate_out_html(v, 1, "example.com", 1795000000);
-	ok(strstr(t, "Times are in UTC+05:30.") && strstr(t, "Wed 18 Nov, 17:36 UTC+05:30"),
+	ok(strstr(t, "Times are in UTC+05:30.") && strstr(t, "Wed&nbsp;18&nbsp;Nov, 17:36&nbsp;UTC+05:30"),
 	   "HTML: a zone without a name is shown by its offset");
 	free(t);
 	setenv("TZ", "UTC", 1);
 	/* The year is shown when it is not the year the page is made in. */
 	rec(&v[3], "00000000000000c4", "edge-1", "y", "192.0.2.50:80", 8083, 1795000000, 1830000000);
 	t = tc_gate_out_html(&v[3], 1, "example.com", 1795000000);
-	ok(strstr(t, "Open since\"><span class=\"t\">Wed 18 Nov, 11:06 UTC</span>") && strstr(t, "Tue 28 Dec 2027, 13:20 UTC"),
+	ok(strstr(t, "Open since\"><span class=\"t\">Wed&nbsp;18&nbsp;Nov, 11:06&nbsp;UTC</span>") &&
+	   strstr(t, "Tue&nbsp;28&nbsp;Dec&nbsp;2027, 13:20&nbsp;UTC"),
 	   "HTML: a time in another year shows its year");
 	free(t);
 
