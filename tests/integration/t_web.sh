@@ -232,7 +232,8 @@ check "nginx starts in the server namespace (no site yet)" wait_for 5 test -s "$
 # update: what tunnelctl-gate-web.service runs, with the unit's settings and
 # this test's paths; its stderr in $W/update.err, its time in UPDATE_MS.
 update() {
-	local t0=$(date +%s%N) rc
+	local t0 rc
+	t0=$(date +%s%N)
 	insrv env TUNNELCTL_WEB_DOMAIN="$DOMAIN" TUNNELCTL_WEB_DIR="$T/web" TUNNELCTL_WEB_NGINX="$NGINX" \
 		TUNNELCTL_WEB_GATE="${WEB_GATE:-$GATE}" TUNNELCTL_GATE_REGISTRY="$REG" TZ=Europe/Berlin \
 		"$EX/tunnelctl-gate-web-update" 2>"$W/update.err"
