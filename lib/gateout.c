@@ -318,8 +318,9 @@ html_esc(struct sb *b, const char *s)
 		html_esc_char(b, *s);
 }
 
-/* A host name for the page, with a line break allowed after each dot
- * (and nowhere else), so it wraps as tunnel. / device. / domain. */
+/* A host name for the page, with a line break allowed after each dot, so
+ * it wraps as tunnel. / device. / domain. (only a label too long for the
+ * cell breaks inside itself). */
 static void
 html_host(struct sb *b, const char *host)
 {
