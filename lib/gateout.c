@@ -159,20 +159,15 @@ tc_gate_valid_domain(const char *s)
 	return 1;
 }
 
-/* Labels of letters, digits and inner hyphens, 1-63 bytes each. */
-static int
-valid_labels(const char *s)
-{
-	return tc_gate_valid_domain(s);
-}
-
 int
 tc_gate_host(const struct tc_gate_rec *r, const char *domain, char *out, size_t sz)
 {
 	int w;
 	size_t i;
 
-	if (strchr(r->tunnel, '_') || !valid_labels(r->tunnel) || !valid_labels(r->device))
+	/* tc_gate_valid_domain is the DNS label grammar: it refuses '_' and
+	 * empty labels, so "web_ui" and "a..b" give no name. */
+	if (!tc_gate_valid_domain(r->tunnel) || !tc_gate_valid_domain(r->device))
 		return -1;
 	w = snprintf(out, sz, "%s.%s.%s", r->tunnel, r->device, domain);
 	if (w < 0 || (size_t)w >= sz || w > TC_HOST_MAX)
@@ -180,6 +175,62 @@ tc_gate_host(const struct tc_gate_rec *r, const char *domain, char *out, size_t 
 	for (i = 0; out[i]; i++)
 		out[i] = (char)tolower((unsigned char)out[i]);
 	return 0;
+}
+
+/* Whether a session gets a web name and a route: decided once, here, so the
+ * page links exactly the names the map routes. */
+enum route_kind { ROUTE_OK, ROUTE_NO_PORT, ROUTE_NO_NAME, ROUTE_SUPERSEDED };
+
+struct route {
+	enum route_kind kind;
+	char host[TC_HOST_MAX + 1];
+};
+
+struct route_key {
+	const char *host;
+	int64_t started;
+	size_t idx;
+};
+
+static int
+cmp_route_key(const void *a, const void *b)
+{
+	const struct route_key *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+
+	if (c == 0)
+		c = (x->started > y->started) - (x->started < y->started);
+	if (c == 0)
+		c = (x->idx > y->idx) - (x->idx < y->idx);
+	return c;
+}
+
+/* One route per record (heap array of n, the caller frees). Names are
+ * compared in lower case, so devices "Edge-9" and "edge-9" cannot both
+ * claim web.edge-9.DOMAIN: of the sessions that share a name, the one that
+ * started last (a reconnect while the old session is not yet timed out)
+ * has it. */
+static struct route *
+routes_make(const struct tc_gate_rec *v, size_t n, const char *domain)
+{
+	struct route *rt = xcalloc(n ? n : 1, sizeof(*rt));
+	struct route_key *k = xcalloc(n ? n : 1, sizeof(*k));
+	size_t i, nk = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].nports == 0)
+			rt[i].kind = ROUTE_NO_PORT;
+		else if (!domain || tc_gate_host(&v[i], domain, rt[i].host, sizeof(rt[i].host)) < 0)
+			rt[i].kind = ROUTE_NO_NAME;
+		else
+			k[nk++] = (struct route_key){ rt[i].host, v[i].started_at, i };
+	}
+	qsort(k, nk, sizeof(*k), cmp_route_key);
+	for (i = 0; i + 1 < nk; i++)
+		if (strcmp(k[i].host, k[i + 1].host) == 0)
+			rt[k[i].idx].kind = ROUTE_SUPERSEDED;
+	free(k);
+	return rt;
 }
 
 /* The address nginx reaches a session's port on. */
@@ -207,91 +258,170 @@ target_port(const struct tc_gate_rec *r)
 	return port;
 }
 
-/* 1 when a later record (same device and tunnel, sorted by start) takes this
- * one's host name: the map holds one line per name, the newest session's. */
-static int
-superseded(const struct tc_gate_rec *v, size_t n, size_t i)
-{
-	return i + 1 < n && strcmp(v[i].device, v[i + 1].device) == 0 &&
-	       strcmp(v[i].tunnel, v[i + 1].tunnel) == 0;
-}
-
 char *
 tc_gate_out_nginx(const struct tc_gate_rec *v, size_t n, const char *domain, char **warn)
 {
 	struct sb b = { 0 }, w = { 0 };
+	struct route *rt = routes_make(v, n, domain);
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		char host[TC_HOST_MAX + 2], addr[TC_GATE_ADDR_MAX + 2];
+		char addr[TC_GATE_ADDR_MAX + 2];
 
-		if (v[i].nports == 0)
+		switch (rt[i].kind) {
+		case ROUTE_NO_PORT:
 			continue;
-		if (tc_gate_host(&v[i], domain, host, sizeof(host)) < 0) {
+		case ROUTE_NO_NAME:
 			sb_printf(&w, "session %s (%s/%s): no host name: '%s.%s.%s' is not a valid DNS name%s\n",
 				  v[i].id, v[i].device, v[i].tunnel, v[i].tunnel, v[i].device, domain,
-				  strchr(v[i].tunnel, '_') ? " ('_' is not allowed in host names)" : "");
+				  strchr(v[i].tunnel, '_') || strchr(v[i].device, '_') ?
+				  " ('_' is not allowed in host names)" : "");
 			continue;
-		}
-		if (superseded(v, n, i)) {
-			sb_printf(&w, "session %s (%s/%s): left out: a newer session of the same tunnel has its name\n",
-				  v[i].id, v[i].device, v[i].tunnel);
+		case ROUTE_SUPERSEDED:
+			sb_printf(&w, "session %s (%s/%s): left out: a newer session has its name %s\n",
+				  v[i].id, v[i].device, v[i].tunnel, rt[i].host);
 			continue;
+		case ROUTE_OK:
+			break;
 		}
 		upstream_addr(&v[i], addr, sizeof(addr));
-		sb_printf(&b, "%s %s://%s:%u;\n", host, target_port(&v[i]) == 443 ? "https" : "http", addr,
-			  (unsigned)v[i].ports[0]);
+		sb_printf(&b, "%s %s://%s:%u;\n", rt[i].host, target_port(&v[i]) == 443 ? "https" : "http",
+			  addr, (unsigned)v[i].ports[0]);
 	}
+	free(rt);
 	*warn = sb_done(&w);
 	return sb_done(&b);
 }
 
-/* Text for an HTML page: & < > " ' escaped. */
+/* Text for an HTML page: & < > " ' escaped, control bytes shown as '?'. */
 static void
-html_esc(struct sb *b, const char *s)
+html_esc_char(struct sb *b, char c)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': sb_printf(b, "&amp;"); break;
-		case '<': sb_printf(b, "&lt;"); break;
-		case '>': sb_printf(b, "&gt;"); break;
-		case '"': sb_printf(b, "&quot;"); break;
-		case '\'': sb_printf(b, "&#39;"); break;
-		default:
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				sb_printf(b, "?");
-			else
-				sb_printf(b, "%c", *s);
-		}
+	switch (c) {
+	case '&': sb_printf(b, "&amp;"); break;
+	case '<': sb_printf(b, "&lt;"); break;
+	case '>': sb_printf(b, "&gt;"); break;
+	case '"': sb_printf(b, "&quot;"); break;
+	case '\'': sb_printf(b, "&#39;"); break;
+	default:
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			sb_printf(b, "?");
+		else
+			sb_printf(b, "%c", c);
 	}
 }
 
-/* "22 Nov 2026, 10:00 UTC": what people read, not what programs parse. */
 static void
-human_time(int64_t t, char *buf, size_t sz)
+html_esc(struct sb *b, const char *s)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sz, "%d %b %Y, %H:%M UTC", &tm))
-		snprintf(buf, sz, "?");
+	for (; *s; s++)
+		html_esc_char(b, *s);
 }
 
+/* A host name for the page, with a line break allowed after each dot, so
+ * it wraps as tunnel. / device. / domain. (only a label too long for the
+ * cell breaks inside itself). */
+static void
+html_host(struct sb *b, const char *host)
+{
+	for (; *host; host++) {
+		html_esc_char(b, *host);
+		if (*host == '.' && host[1])
+			sb_printf(b, "<wbr>");
+	}
+}
+
+/* The zone of tm as people read it: its abbreviation ("CET", "UTC"), or
+ * "UTC+04:00" for zones whose abbreviation is only a number ("+04"). With
+ * full, a named zone also gets its offset: "CET (UTC+01:00)". */
+static void
+zone_text(const struct tm *tm, int full, char *buf, size_t sz)
+{
+	const char *name = tm->tm_zone ? tm->tm_zone : "";
+	long off = tm->tm_gmtoff, a = off < 0 ? -off : off;
+	char offs[32];
+	int named = name[0] != '\0';
+	size_t i;
+
+	for (i = 0; name[i]; i++)
+		if (!isalpha((unsigned char)name[i]))
+			named = 0;
+	snprintf(offs, sizeof(offs), "UTC%c%02ld:%02ld", off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+	if (off == 0 && (!named || strcmp(name, "UTC") == 0 || strcmp(name, "GMT") == 0))
+		snprintf(buf, sz, "UTC");
+	else if (!named)
+		snprintf(buf, sz, "%s", offs);
+	else if (full)
+		snprintf(buf, sz, "%s (%s)", name, offs);
+	else
+		snprintf(buf, sz, "%s", name);
+}
+
+/* "Wed 18 Nov, 12:06 CET" as HTML: in the server's time zone (TZ), which
+ * the operator sets to where the people reading the page are; the year
+ * only when it is not now's. A line may break after the comma only (the
+ * other spaces are &nbsp;). The buffer holds the date (< 64 bytes) and a
+ * zone (< 32). */
+#define HUMAN_TIME_MAX 112
+static void
+human_time(int64_t t, time_t now, char *buf, size_t sz)
+{
+	time_t tt = (time_t)t;
+	char day[64], zone[32];
+	struct tm tm, tn;
+	int year = !localtime_r(&now, &tn);
+
+	if (!localtime_r(&tt, &tm)) {
+		snprintf(buf, sz, "?");
+		return;
+	}
+	if (tm.tm_year != tn.tm_year)
+		year = 1;
+	if (!strftime(day, sizeof(day), year ? "%a&nbsp;%d&nbsp;%b&nbsp;%Y, %H:%M" : "%a&nbsp;%d&nbsp;%b, %H:%M",
+		      &tm)) {
+		snprintf(buf, sz, "?");
+		return;
+	}
+	zone_text(&tm, 0, zone, sizeof(zone));
+	snprintf(buf, sz, "%s&nbsp;%s", day, zone);
+}
+
+static const char *
+plural(long long x, const char *one, const char *many)
+{
+	return x == 1 ? one : many;
+}
+
+/* Time left in words, rounded down: "1 hour 5 minutes left". */
 static void
 human_left(int64_t secs, char *buf, size_t sz)
 {
+	long long d = secs / 86400, h = secs % 86400 / 3600, m = secs % 3600 / 60;
+
 	if (secs <= 0)
 		snprintf(buf, sz, "closing now");
-	else if (secs < 120)
-		snprintf(buf, sz, "%lld seconds left", (long long)secs);
-	else if (secs < 2 * 3600)
-		snprintf(buf, sz, "%lld minutes left", (long long)(secs / 60));
+	else if (secs < 60)
+		snprintf(buf, sz, "less than a minute left");
+	else if (secs < 3600)
+		snprintf(buf, sz, "%lld %s left", m, plural(m, "minute", "minutes"));
+	else if (secs < 2 * 86400 && m)
+		snprintf(buf, sz, "%lld %s %lld %s left", d * 24 + h, plural(d * 24 + h, "hour", "hours"), m,
+			 plural(m, "minute", "minutes"));
 	else if (secs < 2 * 86400)
-		snprintf(buf, sz, "%lld hours %lld minutes left", (long long)(secs / 3600),
-			 (long long)(secs % 3600 / 60));
+		snprintf(buf, sz, "%lld %s left", d * 24 + h, plural(d * 24 + h, "hour", "hours"));
+	else if (h)
+		snprintf(buf, sz, "%lld days %lld %s left", d, h, plural(h, "hour", "hours"));
 	else
-		snprintf(buf, sz, "%lld days left", (long long)(secs / 86400));
+		snprintf(buf, sz, "%lld days left", d);
 }
+
+/* Less time than this left: the page shows it in red, so whoever works on
+ * the device knows to finish or ask for more time. */
+#define SOON_S (10 * 60)
+/* The page reloads itself this often (no script: a meta refresh), so one
+ * left open on a phone stays current; the server regenerates it when the
+ * registry changes and every minute (examples/nginx). */
+#define REFRESH_S 60
 
 static const char html_head[] =
 	"<!DOCTYPE html>\n"
@@ -299,72 +429,168 @@ static const char html_head[] =
 	"<head>\n"
 	"<meta charset=\"utf-8\">\n"
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	"<meta http-equiv=\"refresh\" content=\"%d\">\n"
+	"<meta name=\"referrer\" content=\"no-referrer\">\n"
+	"<meta name=\"robots\" content=\"noindex, nofollow\">\n"
 	"<title>Open maintenance tunnels</title>\n"
 	"<style>\n"
-	"body { font-family: sans-serif; margin: 2em; color: #222; }\n"
-	"table { border-collapse: collapse; }\n"
-	"th, td { text-align: left; padding: 0.4em 0.8em; border-bottom: 1px solid #ccc; }\n"
-	"th { background: #f0f0f0; }\n"
+	"body { font-family: system-ui, sans-serif; line-height: 1.4; color: #1a1a1a;"
+	" max-width: 80em; margin: 1em auto; padding: 0 1em; }\n"
+	"h1 { font-size: 1.6em; margin: 0.3em 0; }\n"
+	"table { border-collapse: collapse; width: 100%%; }\n"
+	"th, td { text-align: left; vertical-align: top; padding: 0.5em 0.7em;"
+	" border-bottom: 1px solid #ccc; }\n"
+	"th { background: #eef1f4; }\n"
+	"a.open { display: inline-block; padding: 0.3em 0.9em; border-radius: 0.3em;"
+	" background: #0b5cad; color: #fff; font-weight: bold; text-decoration: none;"
+	" white-space: nowrap; }\n"
+	"a.open:hover, a.open:focus { background: #084a8c; }\n"
+	".host { display: block; margin-top: 0.2em; font-size: 0.85em; color: #555;"
+	" overflow-wrap: anywhere; }\n"
+	".nw { white-space: nowrap; }\n"
+	".brk { overflow-wrap: anywhere; }\n"
 	".note { color: #555; }\n"
+	".count { font-size: 1.15em; }\n"
+	".empty { font-size: 1.3em; margin: 1.5em 0 0.5em; }\n"
+	".nolink { color: #666; font-style: italic; }\n"
+	".left { display: block; color: #555; }\n"
+	".soon { color: #b00020; font-weight: bold; }\n"
+	"@media (max-width: 50em) {\n"
+	"  thead { display: none; }\n"
+	"  table, tbody, tr, td { display: block; }\n"
+	"  tr { border: 1px solid #ccc; border-radius: 0.4em; margin: 0 0 1em; padding: 0.4em 0.7em; }\n"
+	"  td { border: none; padding: 0.2em 0; overflow-wrap: anywhere; }\n"
+	"  .nw { white-space: normal; }\n"
+	"  td::before { content: attr(data-label) \": \"; font-weight: bold; color: #444; }\n"
+	"  .left { display: inline; }\n"
+	"}\n"
 	"</style>\n"
 	"</head>\n"
 	"<body>\n"
 	"<h1>Open maintenance tunnels</h1>\n";
 
+/* Values up to this long (ids like edge-0042, tunnel names, 192.0.2.50:443)
+ * never wrap on a wide screen, so nothing breaks at a hyphen; longer ones
+ * (a 63-byte device id) may wrap anywhere rather than widen the table. */
+#define SHORT_MAX 24
+
+static const char *
+fit(const char *s)
+{
+	return strlen(s) <= SHORT_MAX ? "nw" : "brk";
+}
+
+/* One cell whose label the narrow (phone) layout shows before the value. */
+static void
+td_open(struct sb *b, const char *label, const char *cls)
+{
+	sb_printf(b, "<td data-label=\"%s\"%s%s%s>", label, cls ? " class=\"" : "", cls ? cls : "",
+		  cls ? "\"" : "");
+}
+
+static void
+html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int links, time_t now)
+{
+	char ports[64], since[HUMAN_TIME_MAX], until[HUMAN_TIME_MAX], left[64];
+
+	ports_text(r, ports, sizeof(ports));
+	human_time(r->started_at, now, since, sizeof(since));
+	sb_printf(b, "<tr>");
+	td_open(b, "Device", fit(r->device));
+	html_esc(b, r->device);
+	sb_printf(b, "</td>");
+	td_open(b, "Tunnel", fit(r->tunnel));
+	html_esc(b, r->tunnel);
+	sb_printf(b, "</td>");
+	if (links) {
+		switch (rt->kind) {
+		case ROUTE_OK:
+			/* A button-sized target for a finger; the address beneath,
+			 * as the browser will show it. */
+			td_open(b, "Web page", NULL);
+			sb_printf(b, "<a class=\"open\" href=\"https://");
+			html_esc(b, rt->host);
+			sb_printf(b, "/\" target=\"_blank\" rel=\"noopener noreferrer\" aria-label=\"Open the page of ");
+			html_esc(b, r->tunnel);
+			sb_printf(b, " on ");
+			html_esc(b, r->device);
+			sb_printf(b, "\">Open page</a> <span class=\"host\">");
+			html_host(b, rt->host);
+			sb_printf(b, "</span>");
+			break;
+		case ROUTE_SUPERSEDED:
+			td_open(b, "Web page", "nolink");
+			sb_printf(b, "no link: a newer connection of this tunnel has it");
+			break;
+		case ROUTE_NO_PORT:
+			td_open(b, "Web page", "nolink");
+			sb_printf(b, "no link: no server port");
+			break;
+		case ROUTE_NO_NAME:
+			td_open(b, "Web page", "nolink");
+			sb_printf(b, "no link: this name cannot be a web address");
+			break;
+		}
+		sb_printf(b, "</td>");
+	}
+	td_open(b, "Closes", NULL);
+	if (r->expires_at) {
+		int64_t secs = r->expires_at - (int64_t)now;
+
+		human_time(r->expires_at, now, until, sizeof(until));
+		human_left(secs, left, sizeof(left));
+		sb_printf(b, "<span class=\"t\">%s</span> <span class=\"left%s\">(%s)</span>", until,
+			  secs < SOON_S ? " soon" : "", left);
+	} else {
+		sb_printf(b, "no time limit");
+	}
+	sb_printf(b, "</td>");
+	td_open(b, "Open since", NULL);
+	sb_printf(b, "<span class=\"t\">%s</span></td>", since);
+	td_open(b, "Reaches (as the device says)", fit(r->target));
+	html_esc(b, r->target);
+	sb_printf(b, "</td>");
+	td_open(b, "Server port", NULL);
+	sb_printf(b, "%s</td></tr>\n", ports);
+}
+
 char *
 tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time_t now)
 {
 	struct sb b = { 0 };
-	char made[64];
+	struct route *rt;
+	char made[HUMAN_TIME_MAX], zone[64];
+	struct tm tm;
 	size_t i;
 
-	human_time(now, made, sizeof(made));
-	sb_printf(&b, "%s", html_head);
-	sb_printf(&b, "<p class=\"note\">This list was made on %s. All times are in UTC. "
-		      "Time left is counted from then.</p>\n", made);
+	tzset();	/* TZ as it is now, not as it was at the first localtime_r */
+	human_time(now, now, made, sizeof(made));
+	if (localtime_r(&now, &tm))
+		zone_text(&tm, 1, zone, sizeof(zone));
+	else
+		snprintf(zone, sizeof(zone), "UTC");
+	sb_printf(&b, html_head, REFRESH_S);
+	sb_printf(&b, "<p class=\"note\">As of %s. Times are in %s. This page reloads itself every "
+		      "minute.</p>\n", made, zone);
 	if (n == 0) {
-		sb_printf(&b, "<p>No tunnels are open right now.</p>\n</body>\n</html>\n");
+		sb_printf(&b, "<p class=\"empty\">No tunnels are open right now.</p>\n"
+			      "<p class=\"note\">When a device opens a tunnel, it appears here.</p>\n"
+			      "</body>\n</html>\n");
 		return sb_done(&b);
 	}
-	if (!domain)
-		sb_printf(&b, "<p class=\"note\">Links are not shown: this page was made without a "
-			      "domain name for them.</p>\n");
-	sb_printf(&b, "<p>%zu tunnel%s open.</p>\n<table>\n<tr><th>Device</th><th>Tunnel</th>"
-		      "<th>Reaches (as the device says)</th><th>Server port</th><th>Open since</th>"
-		      "<th>Closes</th>%s</tr>\n", n, n == 1 ? " is" : "s are", domain ? "<th>Link</th>" : "");
-	for (i = 0; i < n; i++) {
-		char ports[64], since[64], until[64], left[64], host[TC_HOST_MAX + 2];
-
-		ports_text(&v[i], ports, sizeof(ports));
-		human_time(v[i].started_at, since, sizeof(since));
-		sb_printf(&b, "<tr><td>");
-		html_esc(&b, v[i].device);
-		sb_printf(&b, "</td><td>");
-		html_esc(&b, v[i].tunnel);
-		sb_printf(&b, "</td><td>");
-		html_esc(&b, v[i].target);
-		sb_printf(&b, "</td><td>%s</td><td>%s</td><td>", ports, since);
-		if (v[i].expires_at) {
-			human_time(v[i].expires_at, until, sizeof(until));
-			human_left(v[i].expires_at - (int64_t)now, left, sizeof(left));
-			sb_printf(&b, "%s (%s)", until, left);
-		} else {
-			sb_printf(&b, "no time limit");
-		}
-		sb_printf(&b, "</td>");
-		if (domain) {
-			if (tc_gate_host(&v[i], domain, host, sizeof(host)) == 0) {
-				sb_printf(&b, "<td><a href=\"https://");
-				html_esc(&b, host);
-				sb_printf(&b, "/\">");
-				html_esc(&b, host);
-				sb_printf(&b, "</a></td>");
-			} else {
-				sb_printf(&b, "<td>no link (the name cannot be a web address)</td>");
-			}
-		}
-		sb_printf(&b, "</tr>\n");
-	}
-	sb_printf(&b, "</table>\n</body>\n</html>\n");
+	sb_printf(&b, "<p class=\"count\">%zu tunnel%s open.", n, n == 1 ? " is" : "s are");
+	if (domain)
+		sb_printf(&b, " <b>Open page</b> opens the device's own web page, through its tunnel.</p>\n");
+	else
+		sb_printf(&b, "</p>\n<p class=\"note\">This list was made without a domain name, so it has "
+			      "no links.</p>\n");
+	sb_printf(&b, "<table>\n<thead><tr><th>Device</th><th>Tunnel</th>%s<th>Closes</th>"
+		      "<th>Open since</th><th>Reaches (as the device says)</th><th>Server port</th></tr>"
+		      "</thead>\n<tbody>\n", domain ? "<th>Web page</th>" : "");
+	rt = routes_make(v, n, domain);
+	for (i = 0; i < n; i++)
+		html_row(&b, &v[i], &rt[i], domain != NULL, now);
+	free(rt);
+	sb_printf(&b, "</tbody>\n</table>\n</body>\n</html>\n");
 	return sb_done(&b);
 }

@@ -14,11 +14,15 @@
 
 char *tc_gate_out_table(const struct tc_gate_rec *v, size_t n, time_t now);
 char *tc_gate_out_json(const struct tc_gate_rec *v, size_t n);
-/* domain may be NULL: the page then has no links and says why. */
+/* The page for people who are not engineers: one row per session, times in
+ * the zone of TZ (stated on the page) with the time left as of now, and a
+ * link to https://HOST/ for exactly the sessions the nginx map routes.
+ * domain may be NULL: the page then has no links and says so. */
 char *tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time_t now);
-/* One `HOST SCHEME://ADDR:PORT;` line per session whose host name is valid.
- * A session without one, or whose host a newer session of the same device
- * and tunnel takes, is left out with a line in *warn (heap text, "" if none). */
+/* One `HOST SCHEME://ADDR:PORT;` line per session whose host name is valid
+ * (SCHEME https when the claimed target port is 443). A session without
+ * one, or whose name a session that started later takes (names compared in
+ * lower case), is left out with a line in *warn (heap text, "" if none). */
 char *tc_gate_out_nginx(const struct tc_gate_rec *v, size_t n, const char *domain, char **warn);
 
 /* TUNNEL.DEVICE.DOMAIN in lower case into out, 0; or -1 when that is not a

@@ -300,7 +300,7 @@ PW=$(allocated w)
 gate list --nginx-map --domain Tunnels.Example.COM >"$W/map"
 is "$(grep inverter-web "$W/map")" "inverter-web.deva.tunnels.example.com https://127.0.0.1:$PW;" "nginx map line for a live session"
 gate list --html --domain tunnels.example.com >"$W/page.html"
-check "HTML page links the session" grep -qF '<a href="https://inverter-web.deva.tunnels.example.com/">' "$W/page.html"
+check "HTML page links the session" grep -qF 'href="https://inverter-web.deva.tunnels.example.com/"' "$W/page.html"
 gate list --nginx-map >/dev/null 2>&1
 is "$?" 2 "--nginx-map without --domain is a usage error"
 gate close devA >/dev/null

@@ -156,6 +156,10 @@ check "SERVER.md installed" bash -c 'test -s /usr/share/doc/tunnelctl/SERVER.md 
 for f in README.md tunnelctl-gate.sshd.conf tunnelctl-gate.tmpfiles authorized_keys.example principals.example; do
 	check "gate example $f installed uncompressed" test -s "$EX/gate/$f"
 done
+for f in README.md tunnelctl-gate.nginx tunnelctl-gate-web-update tunnelctl-gate-web.service \
+	tunnelctl-gate-web.path tunnelctl-gate-web.timer; do
+	check "web list example nginx/$f installed uncompressed" test -s "$EX/nginx/$f"
+done
 check "no gate registry is made by the package (the account is the site's)" test ! -e /run/tunnelctl-gate
 dpkg -L tunnelctl >"$WORK/files"
 check "dpkg -L lists the package's files" grep -qx "$B" "$WORK/files"
