@@ -262,28 +262,12 @@ syslog_ok() { [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev
 # runs the gate. Everything (the account's processes, by PID) is removed at
 # exit. Root.
 gate_world() {
-	local built=${TC_GATE:-$TC_BUILDDIR/bin/tunnelctl-gate} snip=$TC_SRCDIR/examples/gate/tunnelctl-gate.sshd.conf
+	local snip=$TC_SRCDIR/examples/gate/tunnelctl-gate.sshd.conf
 	need_root
-	for c in ssh ssh-keygen useradd userdel usermod; do
-		command -v "$c" >/dev/null || skip_all "$c not installed"
-	done
-	[ -x "$built" ] || skip_all "no $built (build first)"
 	W=$(mktemp -d /tmp/tcgate.XXXXXX)
 	chmod 755 "$W"
 	at_exit "rm -rf $W"
-	mkdir -m 755 "$W/bin"
-	install -m 755 "$built" "$W/bin/tunnelctl-gate"
-	GATE=$W/bin/tunnelctl-gate
-	export TUNNELCTL_GATE_PATH=$GATE	# test-only: authorized-key names this gate
-	U=tcgate$$
-	useradd -r -M -d "$W/home" -s "$GATE" "$U" || skip_all "useradd failed"
-	at_exit "userdel $U"
-	usermod -p '*' "$U"		# no password, but not locked: sshd refuses locked accounts
-	at_exit gate_reap
-	install -d -o "$U" -g "$U" -m 0700 "$W/home"
-	REG=$W/reg
-	install -d -o "$U" -g "$U" -m 0750 "$REG"
-	export TUNNELCTL_GATE_REGISTRY=$REG	# for list and close (sshd gives serve a clean environment)
+	gate_account "$W"
 	D=$W/sshd
 	sshd_setup "$D" || skip_all "cannot set up sshd"
 	chmod 755 "$D"
@@ -298,6 +282,36 @@ gate_world() {
 	SPORT=$(free_port)
 	sshd_start "$D" "$SPORT" || skip_all "cannot start sshd"
 	at_exit "sshd_kill_sessions $D; sshd_stop $D"
+}
+
+# gate_account DIR [GROUP]: the devices' account $U whose login shell is the
+# gate (copied to $GATE in DIR/bin, 0755, so that account can run it), its
+# home, and the registry $REG (0750, or 2750 group GROUP for a web server
+# that reads it), all under DIR; at exit every process of the account is
+# killed by PID, then the account removed. Root.
+gate_account() {
+	local dir=$1 grp=${2:-} built=${TC_GATE:-$TC_BUILDDIR/bin/tunnelctl-gate}
+	for c in ssh ssh-keygen useradd userdel usermod; do
+		command -v "$c" >/dev/null || skip_all "$c not installed"
+	done
+	[ -x "$built" ] || skip_all "no $built (build first)"
+	mkdir -m 755 "$dir/bin"
+	install -m 755 "$built" "$dir/bin/tunnelctl-gate"
+	GATE=$dir/bin/tunnelctl-gate
+	export TUNNELCTL_GATE_PATH=$GATE	# test-only: authorized-key names this gate
+	U=tcgate$$
+	useradd -r -M -d "$dir/home" -s "$GATE" "$U" || skip_all "useradd failed"
+	at_exit "userdel $U"
+	usermod -p '*' "$U"		# no password, but not locked: sshd refuses locked accounts
+	at_exit gate_reap
+	install -d -o "$U" -g "$U" -m 0700 "$dir/home"
+	REG=$dir/reg
+	if [ -n "$grp" ]; then
+		install -d -o "$U" -g "$grp" -m 2750 "$REG"
+	else
+		install -d -o "$U" -g "$U" -m 0750 "$REG"
+	fi
+	export TUNNELCTL_GATE_REGISTRY=$REG	# for list and close (sshd gives serve a clean environment)
 }
 gate() { "$GATE" "$@"; }
 

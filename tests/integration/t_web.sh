@@ -17,11 +17,9 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-for c in ssh ssh-keygen useradd userdel setpriv openssl python3 curl ip flock; do
+for c in setpriv openssl python3 curl ip flock; do
 	command -v "$c" >/dev/null || skip_all "$c not installed"
 done
-GATE_BUILT=${TC_GATE:-$TC_BUILDDIR/bin/tunnelctl-gate}
-[ -x "$GATE_BUILT" ] || skip_all "no $GATE_BUILT (build first)"
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX_BIN" ] || skip_all "nginx not installed (apt-get install nginx)"
 CHROMIUM=$(command -v chromium || true)
@@ -71,34 +69,10 @@ check "... saying what to set" grep -q "TUNNELCTL_WEB_DOMAIN is not set" "$W/nod
 
 # --- the world: server, device and LAN namespaces --------------------------------
 three_hosts web
-GATE_DIR=$W/bin
-mkdir -m 755 "$GATE_DIR"
-install -m 755 "$GATE_BUILT" "$GATE_DIR/tunnelctl-gate"
-GATE=$GATE_DIR/tunnelctl-gate
-export TUNNELCTL_GATE_PATH=$GATE	# test-only: authorized-key names this gate
-U=tcweb$$
-useradd -r -M -d "$W/home" -s "$GATE" "$U" || skip_all "useradd failed"
-at_exit "userdel $U"
-usermod -p '*' "$U"
-# At exit, before userdel: every process of the account and every device ssh
-# of this test (its argv names this test's directory), by PID.
-web_reap() {
-	local p
-	for p in /proc/[0-9]*; do
-		if [ "$(stat -c %U "$p" 2>/dev/null)" = "$U" ] ||
-			{ [ "$(cat "$p/comm" 2>/dev/null)" = ssh ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$W/"; }; then
-			kill -9 "${p#/proc/}" 2>/dev/null
-		fi
-	done
-	sleep 0.2
-}
-at_exit web_reap
-install -d -o "$U" -g "$U" -m 0700 "$W/home"
-REG=$W/reg
 webgrp=www-data
-getent group "$webgrp" >/dev/null || webgrp=$U
-install -d -o "$U" -g "$webgrp" -m 2750 "$REG"
-export TUNNELCTL_GATE_REGISTRY=$REG
+getent group "$webgrp" >/dev/null || webgrp=
+gate_account "$W" "$webgrp"
+[ -n "$webgrp" ] || webgrp=$U
 
 # Four devices; site_7's id is not a DNS label, so its tunnel gets no name.
 # LONGDEV's tunnel has a name of 116 bytes: past what nginx's default map
@@ -131,14 +105,27 @@ at_exit "kill $!"
 wait_port 192.0.2.50 443 5 "$LAN" && wait_port 192.0.2.50 80 5 "$LAN" || skip_all "LAN pages did not start"
 
 # device_session NAME KEY TUNNEL TARGET [EXPIRES]: one device's tunnel
-# through the gate, as a device opens it: from the device namespace, with
-# the device's key, a remote forward the server allocates (-R 0) to TARGET
-# on the LAN, and as its remote command the hello that
-# `tunnelctl start --gate` sends. The one place to switch to tunnelctl
-# itself. What the gate tells the device lands in $W/dev.NAME.out.
+# through the gate: tunnelctl itself, in the device namespace, with the
+# device's key, `start TUNNEL --gate` to TARGET on the LAN with a remote
+# port the server allocates (0), a timeout to EXPIRES; its own state dir
+# $W/dev.NAME, stopped at exit.
 device_session() {
-	local name=$1 key=$2 tunnel=$3 target=$4 expires=${5:-0}
-	device_ssh "$name" "$key" "$target" "tunnelctl-gate hello 1 tunnel=$tunnel target=$target expires=$expires"
+	local name=$1 key=$2 tunnel=$3 target=$4 expires=${5:-0} t=()
+	[ "$expires" != 0 ] && t=(--timeout "$((expires - $(date +%s)))")
+	ip netns exec "$DEV" "$TC_BIN" --state-dir "$W/dev.$name" --settings /dev/null start "$tunnel" \
+		--server "$U@203.0.113.1" --remote-port 0 --target "$target" --gate --key "$W/$key" \
+		--host-key "$HK" "${t[@]}" >"$W/dev.$name.start" 2>&1
+	at_exit "ip netns exec $DEV $TC_BIN --state-dir $W/dev.$name --settings /dev/null -q stop --all"
+}
+# dev_state NAME: the state of device NAME's tunnel, as tunnelctl reports it.
+dev_state() {
+	ip netns exec "$DEV" "$TC_BIN" --state-dir "$W/dev.$1" --settings /dev/null status --json 2>/dev/null |
+		python3 -c 'import json, sys; t = json.load(sys.stdin)["tunnels"]; print(t[0]["state"] if t else "")'
+}
+# raw_session NAME KEY TUNNEL TARGET [EXPIRES]: what a device that never
+# comes back looks like (plain ssh sending the hello `start --gate` sends).
+raw_session() {
+	device_ssh "$1" "$2" "$4" "tunnelctl-gate hello 1 tunnel=$3 target=$4 expires=${5:-0}"
 }
 # device_ssh NAME KEY TARGET HELLO: the ssh of a device that sends HELLO as
 # it is (a hostile device sends what it wants; tunnelctl would not).
@@ -154,7 +141,9 @@ device_ssh() {
 	) &
 	at_exit "kill $! 2>/dev/null"
 }
-device_registered() { grep -q "^tunnelctl-gate: registered" "$W/dev.$1.out" 2>/dev/null; }
+device_registered() {
+	grep -q "^tunnelctl-gate: registered" "$W/dev.$1.out" 2>/dev/null || [ "$(dev_state "$1")" = up ]
+}
 device_ended() { [ -s "$W/dev.$1.rc" ]; }
 # jlist: "DEVICE/TUNNEL PORT PID" per live session, from list --json.
 jlist() {
@@ -286,22 +275,24 @@ is "$(code "$DOMAIN" /map.conf -u "field:$PASS")" 404 "nothing but the page is s
 # One after the other: sessions whose ports sshd allocates (-R 0) and that
 # arrive in the same instant cannot be told apart by the gate, which then
 # refuses them (tunnelctl-gate(8), "How serve finds its ports").
-# open_session NAME KEY TUNNEL TARGET [EXPIRES]: device_session, then wait
-# until the gate registered it.
+# open_session [raw] NAME KEY TUNNEL TARGET [EXPIRES]: device_session (or
+# raw_session), then wait until the gate registered it.
 open_session() {
-	device_session "$@"
+	local how=device_session
+	[ "$1" = raw ] && { how=raw_session; shift; }
+	$how "$@"
 	if wait_for 15 device_registered "$1"; then
 		ok "device session $1 ($3) registers"
 	else
 		not_ok "device session $1 ($3) registers"
-		diag "$(cat "$W/dev.$1.out" 2>/dev/null)"
+		diag "$(cat "$W/dev.$1.out" "$W/dev.$1.start" 2>/dev/null)"
 	fi
 }
 now=$(date +%s)
 open_session inv edge-0042 inverter-web 192.0.2.50:443 $((now + 2 * 3600 + 300))
 open_session log edge-0042 logger 192.0.2.50:80
 open_session und edge-0043 web_ui 192.0.2.50:80
-open_session plc edge-0043 plc 192.0.2.50:80 $((now + 300))
+open_session raw plc edge-0043 plc 192.0.2.50:80 $((now + 300))
 open_session s7 site_7 web 192.0.2.50:80
 open_session lng "$LONGDEV" "$LONGTUN" 192.0.2.50:80
 # Hostile devices: a tunnel name or claimed target with markup. The gate's
@@ -518,7 +509,8 @@ fi
 
 # --- a session closes: row and route gone within 2 s of the regeneration ------------
 "$GATE" close edge-0042/logger --reason "work done" >/dev/null
-check "closed: the device is told" wait_for 5 device_ended log
+told_revoked() { [ "$(dev_state log)" = revoked ]; }
+check "closed: the device is told (its tunnel is revoked)" wait_for 5 told_revoked
 update
 is "$?" 0 "regeneration after the close (${UPDATE_MS} ms)"
 gone() {
