@@ -97,6 +97,8 @@ V("native-keepalive", mut(("keepalive",), {"interval": 10, "count": 6}), "keepal
 V("native-ipv6-server", mut(("server", "host"), "2001:db8::10"), "host=2001:db8::10")
 V("native-server-port", mut(("server", "port"), 2222), "port=2222")
 V("native-other-device-typo", native([T2], {"edge-0001": {"tunnels": [{"name": "BAD NAME", "x": 1}]}}))
+V("native-no-private-key", mut(("private_key",), None, delete=True), "name=")
+V("native-gate-cert", mut(("server", "gate"), True), "name=")
 V("native-crlf-key", mut(("private_key",), PEM.replace("\n", "\r\n")))
 V("native-64-tunnels", native([dict(T2, name="t%d" % i) for i in range(64)]), "name=t63 ")
 V("native-whitespace", b"\r\n\t " + dump(native([T2])) + b"\n\n  \t\r\n")
@@ -189,7 +191,7 @@ I("dup-local-port", native([T1, dict(T1, name="plc", server={"host": "198.51.100
 V("native-remote-port-0-twice", native([T2, dict(T2, name="ssh2")]), "name=ssh2 ")
 V("native-remote-port-other-bind", native([T1, dict(T3, remote={"bind": "127.0.0.2", "port": 8080})]), "name=web ")
 for field in ("name", ("server", "host"), ("server", "user"), ("remote", "port"), ("target", "host"),
-              ("target", "port"), "private_key", "local_port", "server", "remote", "target"):
+              ("target", "port"), "local_port", "server", "remote", "target"):
     f = field if isinstance(field, tuple) else (field,)
     I("missing-" + "-".join(f).replace("_", "-"), mut(f, None, delete=True), P + ".".join(f) + ": is missing")
 for v, tag, msg in (("22abc", "str-22abc", "is a string"), (22.9, "float", "is a non-integer number"),
@@ -309,7 +311,8 @@ I("soracom-pfp-nul", dump(soracom("8080:localhost:22 t@h")).replace(b"t@h", b"t@
   S + "portForwardParam: \\u0000 (NUL) in a string")
 I("soracom-key-bad", soracom("8080:localhost:22 t@h", key="not a key"), S + "privateKey:")
 I("soracom-key-encrypted", soracom("8080:localhost:22 t@h", key=ENC_OPENSSH), S + "privateKey: " + ENCRYPTED)
-I("soracom-key-missing", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h"}}}}, S + "privateKey: is missing")
+# No key in the document: the device's own key is used (tunnelctl key).
+V("soracom-key-missing", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h"}}}}, "name=ssh ")
 I("soracom-pfp-missing", {"ssh": {"imsis": {IMSI: {"privateKey": PEM}}}}, S + "portForwardParam: is missing")
 I("soracom-unknown-key", {"ssh": {"imsis": {IMSI: {"portForwardParam": "8080:localhost:22 t@h", "privateKey": PEM, "x": 1}}}}, S + "x: unknown key")
 I("soracom-unknown-top", dict(soracom("8080:localhost:22 t@h"), version=1), "version: unknown key")

@@ -182,7 +182,10 @@ for ((c = 0; c < CYCLES || exp < EXPIRIES; c++)); do
 	# ex has a 1 s timeout; after each expiry a new port starts it again
 	args+=("ex:$((BASE + 1 + ex_port)):timeout=1s")
 	gendoc "${args[@]}"
-	out=$(sync_ 2>&1) || failed_rc=$((failed_rc + 1))
+	if ! out=$(sync_ 2>&1); then
+		failed_rc=$((failed_rc + 1))
+		[ "$failed_rc" -le 3 ] && diag "C3 cycle $c: $(head -c 600 <<<"$out")"
+	fi
 	if grep -q '^ex: expired' <<<"$out"; then
 		exp=$((exp + 1))
 		ex_port=$(((ex_port + 1) % 5))
