@@ -1,4 +1,4 @@
-/* fuzz-sources: lib/hello.c lib/spec.c lib/sha256.c lib/num.c lib/err.c */
+/* fuzz-sources: lib/hello.c lib/spec.c lib/echo.c lib/key.c lib/sha256.c lib/num.c lib/err.c lib/xalloc.c lib/log.c */
 /* fuzz_hello: tc_hello_parse on arbitrary bytes (the device's hello is
  * hostile input). Oracle: no sanitizer report; an accepted hello is at
  * most 512 bytes of printable ASCII without shell metacharacters, its
