@@ -175,9 +175,13 @@ exp=0 ex_port=0 starts=0 stops=0 restarts=0 t0=$SECONDS failed_rc=0
 for ((c = 0; c < CYCLES || exp < EXPIRIES; c++)); do
 	[ $c -ge $((CYCLES * 4)) ] && break
 	args=("base:$BASE")
+	# distinct ports: two tunnels on one remote port are refused (validation)
+	mapfile -t pick < <(printf '%s\n' "${FPORTS[@]}" | shuf)
+	i=0
 	for n in c1 c2 c3; do
 		[ $((RANDOM % 3)) = 0 ] && continue
-		args+=("$n:${FPORTS[$((RANDOM % ${#FPORTS[@]}))]}")
+		args+=("$n:${pick[$i]}")
+		i=$((i + 1))
 	done
 	# ex has a 1 s timeout; after each expiry a new port starts it again
 	args+=("ex:$((BASE + 1 + ex_port)):timeout=1s")
