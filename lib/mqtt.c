@@ -3,7 +3,6 @@
  * backoff, and the one-shot get of sync. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -23,6 +22,7 @@
 #include <mqtt_protocol.h>
 
 #include "doc.h"
+#include "fdsnap.h"
 #include "mqtt.h"
 #include "num.h"
 #include "spec.h"
@@ -76,6 +76,7 @@ struct tc_mqtt {
 	int cb_fail;
 	char cb_why[384];
 	int server_reason;		/* a DISCONNECT's reason code, or 0 */
+	int connect_errno;		/* a connection error seen while connecting, or 0 */
 
 	char *msg;			/* the pending document */
 	size_t msglen;
@@ -317,53 +318,6 @@ set_cloexec(int fd)
 		fcntl(fd, F_SETFD, f | FD_CLOEXEC);
 }
 
-/* The open descriptors, sorted ascending (/proc/self/fd), into a heap array.
- * libmosquitto opens its sockets without SOCK_CLOEXEC and does not expose
- * its wake-up socketpair, so the new ones are found by comparing lists. */
-static size_t
-fd_list(int **out)
-{
-	struct dirent *de;
-	size_t n = 0, cap = 32;
-	int *fds = xmalloc(cap * sizeof(*fds)), self;
-	unsigned long long v;
-	DIR *d;
-
-	*out = fds;
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return 0;
-	self = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		if (tc_parse_uint(de->d_name, 0x7fffffff, &v) < 0 || (int)v == self)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			fds = xrealloc(fds, cap * sizeof(*fds));
-		}
-		fds[n++] = (int)v;
-	}
-	closedir(d);
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
-			int t = fds[j];
-
-			fds[j] = fds[j - 1];
-			fds[j - 1] = t;
-		}
-	*out = fds;
-	return n;
-}
-
-static int
-fd_in(const int *fds, size_t n, int fd)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] == fd)
-			return 1;
-	return 0;
-}
-
 /* libmosquitto writes a byte into its socketpair for every packet it queues
  * (to wake its own select() loop, which we do not run): read them away so
  * the pair's buffer does not fill. */
@@ -429,13 +383,16 @@ reason_prop(const mosquitto_property *props, char *out, size_t outsz)
 /* OpenSSL's reason from libmosquitto's log line "OpenSSL Error[0]:
  * error:0A000086:SSL routines::certificate verify failed", as advice. */
 static void
-tls_why(const char *line, char *out, size_t outsz)
+tls_why(const char *line, const char *phase, char *out, size_t outsz)
 {
 	const char *r = strrchr(line, ':');
 	char reason[128];
 
 	printable(r != NULL ? r + 1 : line, reason, sizeof(reason));
-	if (strstr(reason, "certificate verify failed") != NULL)
+	if (strstr(reason, "unexpected eof") != NULL)
+		snprintf(out, outsz, "%s: the broker closed the connection (TLS: %s)",
+			 phase, reason);
+	else if (strstr(reason, "certificate verify failed") != NULL)
 		snprintf(out, outsz, "TLS: the broker's certificate is not trusted (%s; "
 			 "check mqtt_cafile / --cacert and the host name)", reason);
 	else if (strstr(reason, "certificate required") != NULL)
@@ -797,7 +754,7 @@ describe(struct tc_mqtt *m, int rc, int e, const char *phase)
 		return;
 	}
 	if (strstr(m->liberr, "OpenSSL") != NULL) {
-		tls_why(m->liberr, why, sizeof(why));
+		tls_why(m->liberr, phase, why, sizeof(why));
 		set_error(m, "%s", why);
 		return;
 	}
@@ -812,7 +769,9 @@ describe(struct tc_mqtt *m, int rc, int e, const char *phase)
 	}
 	switch (rc) {
 	case MOSQ_ERR_ERRNO:
-		if (e == ECONNREFUSED)
+		if (e == 0)
+			set_error(m, "%s: the connection was closed", phase);
+		else if (e == ECONNREFUSED)
 			set_error(m, "cannot connect to %s port %u: connection refused",
 				  m->url.host, m->url.port);
 		else
@@ -839,29 +798,23 @@ describe(struct tc_mqtt *m, int rc, int e, const char *phase)
 static void
 start_attempt(struct tc_mqtt *m)
 {
-	int *before, *after;
-	size_t nb, na;
+	struct tc_fdsnap snap;
 	int rc, e, fd;
 
 	m->liberr[0] = '\0';
 	m->cb_fail = 0;
 	m->server_reason = 0;
+	m->connect_errno = 0;
 	m->st.attempts++;
-	nb = fd_list(&before);
+	tc_fdsnap_take(&snap);
 	/* Clean start, no session kept (MQTT 5 session expiry 0, the default):
 	 * nothing queues for an absent device; at every subscription the broker
 	 * sends the retained message, the only one that matters. */
 	m->mosq = XCHECK(mosquitto_new(m->client_id, true, m));
-	na = fd_list(&after);
 	m->pairfd[0] = m->pairfd[1] = -1;
-	for (size_t i = 0, k = 0; i < na; i++)
-		if (!fd_in(before, nb, after[i])) {
-			set_cloexec(after[i]);
-			if (k < 2)
-				m->pairfd[k++] = after[i];
-		}
-	free(before);
-	free(after);
+	/* Its wake-up socketpair: not exposed, so found as what it opened. */
+	if (tc_fdsnap_cloexec_new(&snap, m->pairfd, 2) != 2)
+		m->pairfd[0] = m->pairfd[1] = -1;
 	m->due_ms = now_ms() + ATTEMPT_TIMEOUT_MS;
 	set_state(m, TC_MQTT_CONNECTING);
 	if (mosq_setup(m) < 0) {
@@ -878,7 +831,13 @@ start_attempt(struct tc_mqtt *m)
 	if (rc != MOSQ_ERR_SUCCESS || fd < 0) {
 		describe(m, rc, e, "connect");
 		lost(m);
+		return;
 	}
+	/* With TLS, libmosquitto starts the handshake at once; when the TCP
+	 * connection is refused meanwhile, OpenSSL's write takes the socket's
+	 * error and libmosquitto ignores it. Kept to name a hang-up later. */
+	if (e == ECONNREFUSED || e == ENETUNREACH || e == EHOSTUNREACH || e == ETIMEDOUT)
+		m->connect_errno = e;
 }
 
 /* --- public: long-running ------------------------------------------------------------ */
@@ -1037,6 +996,17 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			rc = mosquitto_loop_misc(m->mosq);
 			e = errno;
 			after_call(m, rc, e, phase);
+		}
+		/* A hung-up socket that libmosquitto did not give up (a refused
+		 * connection during the TLS handshake) would wake poll() at once
+		 * forever: it is lost. */
+		if (m->mosq != NULL && (revents & (POLLHUP | POLLERR))) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
+			getsockopt(mosquitto_socket(m->mosq), SOL_SOCKET, SO_ERROR, &soerr, &sl);
+			describe(m, MOSQ_ERR_ERRNO, soerr != 0 ? soerr : m->connect_errno, phase);
+			lost(m);
 		}
 		if (m->mosq != NULL)
 			drain_pair(m);

@@ -146,6 +146,10 @@ EOF
 mqtt_broker_start() {
 	local d=$1 p
 	read -r MQTT_PORT MQTTS_PORT <"$d/ports"
+	if [ -s "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
+		echo "mqtt_broker_start: $d: already running" >&2
+		return 1
+	fi
 	mosquitto -c "$d/mosquitto.conf" >>"$d/broker.out" 2>&1 &
 	echo $! >"$d/pid"
 	for p in $MQTT_PORT $MQTTS_PORT; do
