@@ -227,6 +227,9 @@ tc_mqtt_url_parse(const char *url, struct tc_mqtt_url *out, struct tc_err *err)
 	} else {
 		host = p;
 		hend = memchr(host, ':', (size_t)(slash - host));
+		if (hend != NULL && memchr(hend + 1, ':', (size_t)(slash - hend - 1)) != NULL)
+			return tc_err_set(err, TC_ERR_USAGE, "%s: an IPv6 address goes in brackets "
+					  "(mqtt://[ADDRESS]:PORT/TOPIC)", shown);
 		if (hend != NULL)
 			port = hend + 1;
 		else
