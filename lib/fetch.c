@@ -97,8 +97,8 @@ tc_fetch_version(void)
 
 /* The URL without userinfo, query or fragment (they may hold secrets), and
  * with anything unprintable replaced, so messages and logs can show it. */
-static void
-shown_url(const char *url, char *out, size_t outsz)
+void
+tc_fetch_shown_url(const char *url, char *out, size_t outsz)
 {
 	const char *p = url, *sep, *auth, *at, *end;
 	size_t o = 0;
@@ -609,7 +609,7 @@ tc_fetch(const char *url, const struct tc_fetch_opts *o,
 	if (o == NULL)
 		o = &defaults;
 	max = o->max_bytes > 0 ? o->max_bytes : TC_DOC_MAX;
-	shown_url(url != NULL && url[0] != '\0' ? url : "(empty URL)", shown,
+	tc_fetch_shown_url(url != NULL && url[0] != '\0' ? url : "(empty URL)", shown,
 		  sizeof(shown));
 	switch (classify(url)) {
 	case SRC_HTTP:

@@ -52,6 +52,10 @@ void tc_fetch_result_free(struct tc_fetch_result *r);
  * closes the descriptors it does not need) could hold it. */
 void tc_fetch_cleanup(void);
 
+/* url as messages and status show it: no userinfo, query or fragment (they
+ * may hold secrets), unprintable bytes replaced, cut with "..." to fit. */
+void tc_fetch_shown_url(const char *url, char *out, size_t outsz);
+
 /* libcurl's version string, for `tunnelctl version`. */
 const char *tc_fetch_version(void);
 

@@ -1,0 +1,462 @@
+/* cmd_watch.c: `watch`: sync that does not exit (SPEC "watch and push").
+ * One poll loop: signals, the interval timer, rtnetlink link/address
+ * events and, with an MQTT source, the broker's socket. Each trigger is a
+ * round: the document (fetched, or the message that came) converged under
+ * sync's lock, held only while converging. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "converge.h"
+#include "fetch.h"
+#include "log.h"
+#include "mqtt.h"
+#include "netwatch.h"
+#include "opts.h"
+#include "out.h"
+#include "source.h"
+#include "state.h"
+#include "watchfile.h"
+#include "xalloc.h"
+
+#define INTERVAL_DEFAULT_S 60	/* contract: the default poll interval */
+#define INTERVAL_MIN_S 5	/* contract: shorter polls are refused */
+#define JITTER_PCT 10		/* each wait varies by up to this much, so a fleet spreads out */
+#define LINK_DEBOUNCE_MS 1000	/* rtnetlink events come in bursts: one round for a burst */
+#define WATCH_LOCK ".watch.lock"	/* held for the watcher's life: one per state dir */
+
+struct watcher {
+	struct g *g;
+	const struct opts *o;
+	struct tc_source src;
+	struct tc_ctx c;		/* the state dir; its lock only while converging */
+	int single;			/* WATCH_LOCK's fd */
+	int sigfd, timerfd;
+	struct mnl_socket *nw;
+	struct tc_mqtt *mq;		/* NULL: an HTTP, file or SORACOM source */
+	struct tc_doc_result last;	/* MQTT: the last document, for timer rounds */
+	int have_last;
+	int64_t interval_s;
+	unsigned seed;
+	struct timespec link_at;	/* a link event is pending since then, or 0 */
+	struct tc_watch_info info;
+};
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* As status shows it; a long URL is cut (tc_fetch_shown_url marks that). */
+static void
+shown_source(const struct tc_source *src, char *out, size_t sz)
+{
+	char u[TC_WATCH_SOURCE_MAX - 80], id[TC_ECHO_MAX + 4];
+	int r;
+
+	if (src->soracom) {
+		tc_fetch_shown_url(src->soracom, u, sizeof(u));
+		r = snprintf(out, sz, "soracom %s", u);
+	} else {
+		tc_fetch_shown_url(src->url, u, sizeof(u));
+		r = snprintf(out, sz, "%s (id %s)", u, tc_echo(src->id, id));
+	}
+	if (r < 0 || (size_t)r >= sz)
+		out[0] = '\0';
+}
+
+/* The interval from --interval, else the settings; -1 on a bad value. */
+static int
+interval(struct watcher *w, struct tc_err *err)
+{
+	const char *v = w->o->interval ? w->o->interval : w->g->set.interval[0] ? w->g->set.interval : NULL;
+	int64_t s = INTERVAL_DEFAULT_S;
+
+	if (v && tc_parse_duration(v, &s, w->o->interval ? "--interval" : "interval", err) < 0) {
+		err->kind = TC_ERR_USAGE;
+		return -1;
+	}
+	if (s < INTERVAL_MIN_S)
+		return tc_err_set(err, TC_ERR_USAGE, "%s: '%s' is shorter than %d s",
+				  w->o->interval ? "--interval" : "interval", v, INTERVAL_MIN_S);
+	w->interval_s = s;
+	return 0;
+}
+
+/* Arm the next timer round: the interval, varied by up to JITTER_PCT. */
+static void
+arm_next(struct watcher *w)
+{
+	long long ms = w->interval_s * 1000;
+	long long spread = ms * JITTER_PCT / 100;
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	ms += (long long)(rand_r(&w->seed) % (2 * spread + 1)) - spread;
+	its.it_value.tv_sec = (time_t)(ms / 1000);
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	timerfd_settime(w->timerfd, 0, &its, NULL);
+}
+
+static void
+note_error(struct watcher *w, const char *msg)
+{
+	tc_log(TC_LOG_ERR, "watch: %s", msg);
+	snprintf(w->info.last_error, sizeof(w->info.last_error), "%s", msg);
+}
+
+/* Converge on doc under sync's lock; print what changed. */
+static void
+converge(struct watcher *w, const struct tc_doc_result *doc)
+{
+	struct tc_round r;
+	struct tc_err e;
+	char absent[160];
+	size_t i;
+	int *changed, any = 0;
+
+	w->c.lockfd = tc_lock(w->c.statefd, w->g->wait_s, &e);
+	if (w->c.lockfd < 0) {
+		note_error(w, e.msg);
+		return;
+	}
+	snprintf(absent, sizeof(absent), "no entry for device '%s' in the document", doc->id);
+	if (tc_converge(&w->c, doc, absent, &r, &e) < 0) {
+		note_error(w, e.msg);
+	} else {
+		/* The changes only: a watcher's "unchanged" every minute is noise. */
+		changed = xcalloc(r.n, sizeof(*changed));
+		for (i = 0; i < r.n; i++) {
+			changed[i] = r.ok[i] && r.acts[i].act != TC_ACT_KEEP &&
+				     r.acts[i].act != TC_ACT_EXPIRED && r.acts[i].act != TC_ACT_REVOKED;
+			any |= changed[i];
+		}
+		if (any) {
+			w->info.last_change_at = now_s();
+			out_print(w->g, tc_out_sync(r.acts, changed, r.n, w->g->json));
+		}
+		free(changed);
+		if (r.last.kind != TC_OK)
+			snprintf(w->info.last_error, sizeof(w->info.last_error), "%s", r.last.msg);
+	}
+	tc_round_free(&r);
+	close(w->c.lockfd);
+	w->c.lockfd = -1;
+}
+
+static void
+finish_round(struct watcher *w)
+{
+	struct tc_err e;
+
+	w->info.rounds++;
+	w->info.last_check_at = now_s();
+	if (tc_watch_write(w->c.statefd, &w->info, &e) < 0)
+		tc_log(TC_LOG_ERR, "watch: %s", e.msg);
+	arm_next(w);
+}
+
+/* A round of a fetched source (HTTP, file, SORACOM): fetch, converge. */
+static void
+poll_round(struct watcher *w)
+{
+	struct tc_doc_result doc;
+	struct tc_err e;
+	int nm;
+
+	w->info.last_error[0] = '\0';
+	if (tc_source_load(w->c.statefd, &w->src, &doc, &nm, &e) < 0)
+		note_error(w, e.msg);
+	else {
+		converge(w, &doc);
+		tc_doc_result_free(&doc);
+	}
+	finish_round(w);
+}
+
+/* A round of an MQTT source: a message just came (payload), or the timer
+ * fired and the last document is converged on again (so tunnels whose
+ * supervisor died come back and flushed rules are restored, as cron's sync
+ * would). */
+static void
+mqtt_round(struct watcher *w, char *payload, size_t len)
+{
+	struct tc_doc_result doc;
+	struct tc_err e;
+
+	if (payload) {
+		if (tc_source_parse_mqtt(payload, len, w->src.id, &doc, &e) < 0) {
+			w->info.last_error[0] = '\0';
+			note_error(w, e.msg);	/* an invalid document changes nothing */
+			free(payload);
+			finish_round(w);
+			return;
+		}
+		free(payload);
+		tc_doc_result_free(&w->last);
+		w->last = doc;
+		w->have_last = 1;
+	}
+	w->info.last_error[0] = '\0';
+	if (w->have_last)
+		converge(w, &w->last);
+	if (tc_mqtt_last_error(w->mq)[0] && tc_mqtt_state(w->mq) != TC_MQTT_SUBSCRIBED)
+		snprintf(w->info.last_error, sizeof(w->info.last_error), "%s", tc_mqtt_last_error(w->mq));
+	finish_round(w);
+}
+
+static void
+round_now(struct watcher *w)
+{
+	if (w->mq)
+		mqtt_round(w, NULL, 0);
+	else
+		poll_round(w);
+}
+
+/* The source from flags and settings; an MQTT client for an MQTT URL. */
+static int
+source_setup(struct watcher *w, struct tc_err *err)
+{
+	struct tc_mqtt_opts mo;
+
+	if (source_resolve(w->g, w->o, &w->src, err) < 0)
+		return -1;
+	w->src.keep_connection = 1;
+	shown_source(&w->src, w->info.source, sizeof(w->info.source));
+	if (w->src.url && tc_mqtt_is_url(w->src.url)) {
+		tc_source_mqtt_opts(&w->src, &mo);
+		if (tc_mqtt_new(&mo, &w->mq, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+source_free(struct watcher *w)
+{
+	if (w->mq)
+		tc_mqtt_free(w->mq);
+	w->mq = NULL;
+	tc_doc_result_free(&w->last);
+	w->have_last = 0;
+	tc_fetch_cleanup();
+}
+
+/* SIGHUP: read the settings again; a bad file keeps the old settings. */
+static void
+reread(struct watcher *w)
+{
+	struct tc_settings fresh;
+	struct tc_err e;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (tc_settings_read(w->g->settings_path, w->g->settings_explicit, &fresh, &e) < 0) {
+		note_error(w, e.msg);
+		tc_log(TC_LOG_ERR, "watch: SIGHUP: keeping the settings read before");
+		return;
+	}
+	w->g->set = fresh;
+	source_free(w);
+	if (interval(w, &e) < 0 || source_setup(w, &e) < 0 || ctx_tools(w->g, &w->c, NULL, &e) < 0) {
+		/* Still the flags' source, or none: keep trying with what works. */
+		note_error(w, e.msg);
+		tc_log(TC_LOG_ERR, "watch: SIGHUP: the new settings do not work; fix them and send SIGHUP again");
+		return;
+	}
+	tc_log(TC_LOG_INFO, "watch: SIGHUP: settings read again; source %s", w->info.source);
+}
+
+/* One pass over pending signals: 1 to stop. */
+static int
+on_signals(struct watcher *w)
+{
+	struct signalfd_siginfo si;
+	int stop = 0, hup = 0, usr1 = 0;
+
+	while (read(w->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			stop = 1;
+		else if (si.ssi_signo == SIGHUP)
+			hup = 1;
+		else if (si.ssi_signo == SIGUSR1)
+			usr1 = 1;
+	}
+	if (stop)
+		return 1;
+	if (hup)
+		reread(w);
+	if (hup || usr1)
+		round_now(w);
+	return 0;
+}
+
+static void
+mqtt_events(struct watcher *w, short revents)
+{
+	unsigned ev = tc_mqtt_handle(w->mq, revents);
+	char *payload;
+	size_t len;
+
+	if (ev & TC_MQTT_EV_STATE) {
+		if (tc_mqtt_state(w->mq) == TC_MQTT_SUBSCRIBED)
+			tc_log(TC_LOG_INFO, "watch: subscribed to %s", w->info.source);
+		else if (tc_mqtt_state(w->mq) == TC_MQTT_WAITING && tc_mqtt_last_error(w->mq)[0]) {
+			note_error(w, tc_mqtt_last_error(w->mq));
+			tc_watch_write(w->c.statefd, &w->info, NULL);
+		}
+	}
+	if (ev & TC_MQTT_EV_ERROR) {
+		note_error(w, tc_mqtt_last_error(w->mq));
+		tc_watch_write(w->c.statefd, &w->info, NULL);
+	}
+	if (tc_mqtt_take(w->mq, &payload, &len))
+		mqtt_round(w, payload, len);
+}
+
+static int
+setup(struct watcher *w, struct tc_err *err)
+{
+	sigset_t set;
+	struct timespec ts;
+
+	if (interval(w, err) < 0 || source_setup(w, err) < 0)
+		return -1;
+	if (tc_ctx_open(&w->c, w->g->state_dir, 1, -1, err) < 0)
+		return -1;
+	if (ctx_tools(w->g, &w->c, NULL, err) < 0)
+		return -1;
+	w->single = openat(w->c.statefd, WATCH_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (w->single < 0 || flock(w->single, LOCK_EX | LOCK_NB) < 0) {
+		struct tc_watch_info other;
+
+		if (tc_watch_read(w->c.statefd, &other) == 0)
+			return tc_err_set(err, TC_ERR_LOCKED, "another watch runs for %s (pid %ld)",
+					  w->g->state_dir, (long)other.pid);
+		return tc_err_set(err, TC_ERR_LOCKED, "another watch runs for %s", w->g->state_dir);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	w->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	w->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (w->sigfd < 0 || w->timerfd < 0)
+		return tc_err_set(err, TC_ERR_RUNTIME, "signalfd/timerfd: %s", strerror(errno));
+	w->nw = tc_netwatch_open();	/* NULL: no link events; the interval still works */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	w->seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid();
+	w->info.pid = getpid();
+	tc_proc_identity(w->info.pid, &w->info.starttime, NULL);
+	return 0;
+}
+
+static void
+teardown(struct watcher *w)
+{
+	source_free(w);
+	tc_netwatch_close(w->nw);
+	if (w->sigfd >= 0)
+		close(w->sigfd);
+	if (w->timerfd >= 0)
+		close(w->timerfd);
+	if (w->c.statefd >= 0)
+		unlinkat(w->c.statefd, TC_WATCH_FILE, 0);
+	if (w->single >= 0)
+		close(w->single);
+	tc_ctx_close(&w->c);
+}
+
+static int
+loop(struct watcher *w)
+{
+	for (;;) {
+		struct pollfd p[4] = {
+			{ w->sigfd, POLLIN, 0 }, { w->timerfd, POLLIN, 0 },
+			{ tc_netwatch_fd(w->nw), POLLIN, 0 }, { -1, 0, 0 },
+		};
+		int timeout = -1;
+		uint64_t ticks;
+
+		if (w->mq)
+			timeout = tc_mqtt_poll_setup(w->mq, &p[3]);
+		if (w->link_at.tv_sec) {
+			long long left = LINK_DEBOUNCE_MS - (mono_ms() - ((long long)w->link_at.tv_sec * 1000 +
+									 w->link_at.tv_nsec / 1000000));
+			if (left < 0)
+				left = 0;
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left;
+		}
+		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
+			tc_log(TC_LOG_ERR, "watch: poll: %s", strerror(errno));
+			return 1;
+		}
+		if ((p[0].revents & POLLIN) && on_signals(w))
+			return 0;
+		if ((p[1].revents & POLLIN) && read(w->timerfd, &ticks, sizeof(ticks)) > 0)
+			round_now(w);
+		if ((p[2].revents & POLLIN) && tc_netwatch_read(w->nw) && !w->link_at.tv_sec)
+			clock_gettime(CLOCK_MONOTONIC, &w->link_at);
+		/* The network came back: the broker at once (not after its
+		 * backoff), and a fetched source polled again. */
+		if (w->link_at.tv_sec &&
+		    mono_ms() - ((long long)w->link_at.tv_sec * 1000 + w->link_at.tv_nsec / 1000000) >=
+		    LINK_DEBOUNCE_MS) {
+			w->link_at.tv_sec = 0;
+			w->link_at.tv_nsec = 0;
+			tc_log(TC_LOG_INFO, "watch: network changed");
+			if (w->mq)
+				tc_mqtt_reconnect_now(w->mq);
+			else
+				poll_round(w);
+		}
+		if (w->mq)
+			mqtt_events(w, p[3].revents);
+	}
+}
+
+int
+cmd_watch(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
+{
+	struct watcher w;
+	int r;
+
+	if (argc > 0)
+		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.40s'", argv[0]);
+	memset(&w, 0, sizeof(w));
+	w.g = g;
+	w.o = o;
+	w.single = w.sigfd = w.timerfd = -1;
+	w.c.statefd = w.c.lockfd = -1;
+	if (setup(&w, err) < 0) {
+		teardown(&w);
+		return -1;
+	}
+	tc_log(TC_LOG_INFO, "watch: %s, every %lld s", w.info.source, (long long)w.interval_s);
+	round_now(&w);	/* at start; for MQTT the retained message follows */
+	r = loop(&w);
+	teardown(&w);
+	return r;
+}
