@@ -130,7 +130,7 @@ converge(struct watcher *w, const struct tc_doc_result *doc)
 {
 	struct tc_round r;
 	struct tc_err e;
-	char absent[160];
+	char absent[160], id[TC_ECHO_MAX + 4];
 	size_t i;
 	int *changed, any = 0;
 
@@ -139,7 +139,9 @@ converge(struct watcher *w, const struct tc_doc_result *doc)
 		note_error(w, e.msg);
 		return;
 	}
-	snprintf(absent, sizeof(absent), "no entry for device '%s' in the document", doc->id);
+	/* An empty MQTT payload is parsed by no one: its id is the source's. */
+	snprintf(absent, sizeof(absent), "no entry for device '%s' in the document",
+		 doc->id[0] ? doc->id : tc_echo(w->src.id ? w->src.id : "", id));
 	if (tc_converge(&w->c, doc, absent, &r, &e) < 0) {
 		note_error(w, e.msg);
 	} else {
