@@ -15,21 +15,24 @@
 #include "watchfile.h"
 #include "xalloc.h"
 
-/* Mark running dnat tunnels whose rule vanished (someone flushed the ruleset). */
-static void
+/* Mark each running dnat tunnel whose own rules are gone (someone flushed the
+ * ruleset, deleted a rule, re-created an interface); 1 if any is. */
+static int
 check_rules(struct tc_ctx *c, struct tc_view *v, size_t n)
 {
-	struct tc_err e;
 	size_t i;
-	int any = 0;
+	int missing = 0;
 
-	for (i = 0; i < n; i++)
-		any |= v[i].alive && v[i].rec.spec.via == TC_VIA_DNAT;
-	if (!any || tc_fw_verify(c->statefd, &e) != 0)
-		return;
-	for (i = 0; i < n; i++)
-		if (v[i].alive && v[i].rec.spec.via == TC_VIA_DNAT)
+	for (i = 0; i < n; i++) {
+		if (!v[i].alive || v[i].rec.spec.via != TC_VIA_DNAT)
+			continue;
+		/* -1 (no CAP_NET_ADMIN to read the table): nothing to report */
+		if (tc_fw_tunnel_check(c->statefd, c->state_path, &v[i].rec.spec, NULL) == 0) {
 			v[i].rule_missing = 1;
+			missing = 1;
+		}
+	}
+	return missing;
 }
 
 static void
@@ -85,12 +88,14 @@ cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *er
 			notup = 1;
 		nv++;
 	}
-	check_rules(&c, v, nv);
 	for (i = 0; i < nv; i++)
 		if (v[i].cleaned && v[i].rec.spec.via == TC_VIA_DNAT) {
 			tc_tunnel_fw_sync(&c, NULL);	/* drop the dead tunnel's rule */
 			break;
 		}
+	/* after the cleanup: a missing rule makes its tunnel not up (exit 3) */
+	if (check_rules(&c, v, nv))
+		notup = 1;
 	out_print(g, tc_out_status(v, nv, tc_watch_read(c.statefd, &w) == 0 ? &w : NULL, g->json, time(NULL)));
 	free(v);
 	free(names);

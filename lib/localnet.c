@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include <libmnl/libmnl.h>
 
 #include "localnet.h"
+#include "nlsock.h"
 
 /* An rtnetlink answer slower than this means something is stuck. */
 #define NL_TIMEOUT_S 5
@@ -57,26 +57,6 @@ route_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr_cb, data);
 }
 
-static struct mnl_socket *
-rt_open(struct tc_err *err)
-{
-	struct mnl_socket *nl;
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
-
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (nl == NULL) {
-		tc_err_set(err, TC_ERR_RUNTIME, "rtnetlink socket: %s", strerror(errno));
-		return NULL;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		tc_err_set(err, TC_ERR_RUNTIME, "rtnetlink socket: %s", strerror(errno));
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
 int
 tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err)
 {
@@ -91,7 +71,7 @@ tc_route_iface(struct in_addr dst, char ifname[IF_NAMESIZE], struct tc_err *err)
 
 	if (inet_ntop(AF_INET, &dst, ip, sizeof(ip)) == NULL)
 		ip[0] = '\0';
-	nl = rt_open(err);
+	nl = tc_nl_open(NETLINK_ROUTE, 0, 0, NL_TIMEOUT_S, 0, 0, err);
 	if (nl == NULL)
 		return -1;
 	memset(buf, 0, sizeof(buf));	/* attribute padding goes to the kernel too */
@@ -433,6 +413,52 @@ tc_localnet_set_flags(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t 
 	    sweep(dfd, save_dir, ifaces, n, ret == 0 ? err : NULL) < 0)
 		ret = -1;
 	close(dfd);
+	return ret;
+}
+
+int
+tc_localnet_adopt(const char *save_dir, int parentfd, const char *old_name, struct tc_err *err)
+{
+	char old[VALUE_MAX], have[VALUE_MAX];
+	struct dirent *de;
+	DIR *d;
+	int ofd, dfd, fd, r, ret = 0;
+
+	ofd = openat(parentfd, old_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ofd < 0)
+		return errno == ENOENT ? 0 : tc_err_set(err, TC_ERR_RUNTIME, "route_localnet: %s: %s",
+							old_name, strerror(errno));
+	d = fdopendir(ofd);
+	if (d == NULL) {
+		close(ofd);
+		return tc_err_set(err, TC_ERR_RUNTIME, "route_localnet: %s: %s", old_name,
+				  strerror(errno));
+	}
+	dfd = savedir_open(save_dir, err);
+	while (dfd >= 0 && ret == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || iface_valid(de->d_name, NULL) < 0)
+			continue;
+		fd = openat(ofd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? -1 : read_value(fd, old);
+		if (fd >= 0)
+			close(fd);
+		if (r == 0) {
+			r = save_read(dfd, save_dir, de->d_name, have, err);
+			/* Two directories of an older version each saved a value: the
+			 * second saw the first one's 1, so a saved 0 is the original. */
+			if (r == 0 || (r == 1 && strcmp(old, "0") == 0))
+				r = save_write(dfd, save_dir, de->d_name, old, err);
+			ret = r < 0 ? -1 : 0;
+		}
+		if (ret == 0)
+			(void)unlinkat(ofd, de->d_name, 0);
+	}
+	closedir(d);
+	if (dfd < 0)
+		return -1;
+	close(dfd);
+	if (ret == 0)
+		(void)unlinkat(parentfd, old_name, AT_REMOVEDIR);	/* stays if anything else is in it */
 	return ret;
 }
 

@@ -30,6 +30,12 @@ int tc_localnet_set(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
 int tc_localnet_set_flags(const char *save_dir, char (*ifaces)[IF_NAMESIZE], size_t n,
 			  unsigned flags, struct tc_err *err);
 
+/* Move the values an older version saved under parentfd/old_name (one
+ * state directory's own .localnet/) into SAVE_DIR, keeping a value already
+ * there unless the old one is 0, and remove what was moved. */
+int tc_localnet_adopt(const char *save_dir, int parentfd, const char *old_name,
+		      struct tc_err *err);
+
 /* *on = 1 if net.ipv4.conf.IFACE.route_localnet is non-zero, else 0.
  * An interface that does not exist is an error. Needs no privilege. */
 int tc_localnet_get(const char *iface, int *on, struct tc_err *err);

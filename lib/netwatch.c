@@ -1,29 +1,19 @@
 /* netwatch.c: listen for RTM_NEWLINK (up and running) and RTM_NEWADDR. */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 
 #include "netwatch.h"
+#include "nlsock.h"
 
 struct mnl_socket *
 tc_netwatch_open(void)
 {
-	struct mnl_socket *nl;
-
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!nl)
-		return NULL;
-	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-			    MNL_SOCKET_AUTOPID) < 0) {
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
+	return tc_nl_open(NETLINK_ROUTE, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			  TC_NL_NONBLOCK, 0, 0, 0, NULL);
 }
 
 int

@@ -1,5 +1,7 @@
 /* nft.h: the `ip tunnelctl` nftables table, written over netlink with
  * libnftnl + libmnl in one atomic batch per change. No other table is touched. */
+
+/* nft_build.c writes it, nft_read.c reads it back, nft_mnl.c carries both. */
 #ifndef TC_NFT_H
 #define TC_NFT_H
 
@@ -11,10 +13,16 @@
 
 #define TC_NFT_TABLE "tunnelctl"
 
+/* Longest rule comment: a tunnel name (32) and "@" and the owning state
+ * directory's tag (8, see firewall.h), with room to spare. */
+#define TC_NFT_COMMENT_MAX 48
+
 /* One DNAT tunnel's rule: locally originated TCP to any local address
  * (127.0.0.1 or the device's own addresses) port local_port -> target:port. */
 struct tc_dnat {
-	char name[33];			/* tunnel name, stored as the rule's userdata */
+	/* Stored as nft's comment in the rule's userdata (so `nft list` shows
+	 * it): the tunnel name, or NAME@TAG for the firewall's shared table. */
+	char name[TC_NFT_COMMENT_MAX + 1];
 	uint16_t local_port;
 	struct in_addr target;		/* IPv4 only: the table is family ip */
 	uint16_t target_port;
@@ -29,6 +37,9 @@ struct tc_dnat {
  *        filter prerouting drop of daddr 127.0.0.0/8 from iif != lo, CVE-2020-8558)
  *        and the n DNAT rules;
  * n == 0: delete the table if it exists (absent is success).
+ * An absent table is created (NLM_F_EXCL) without the delete, whose freeing
+ * makes the socket's close wait for an RCU grace period; an existing one is
+ * replaced (add, delete, add) so that whatever else is in it goes too.
  * The batch is acknowledged; a refused batch changes nothing and err says what
  * the kernel refused. EPERM -> TC_ERR_PERM, else TC_ERR_RUNTIME. */
 int tc_nft_apply(const struct tc_dnat *rules, size_t n, struct tc_err *err);
@@ -52,6 +63,12 @@ int tc_nft_list(struct tc_dnat **out, size_t *n, int *table_exists, struct tc_er
  * a changed priority, the owner flag), -1 on error. With n == 0: 1 iff the
  * table is absent. */
 int tc_nft_verify(const struct tc_dnat *rules, size_t n, struct tc_err *err);
+
+/* 1 if the table exists with its chains and fixed rules (not dormant, no
+ * owner flag) and holds the two rules of every one of `rules` (DNAT and
+ * masquerade, comment included); other rules may be there too. 0 if
+ * anything of that is missing, -1 on error. For one tunnel's check. */
+int tc_nft_contains(const struct tc_dnat *rules, size_t n, struct tc_err *err);
 
 /* 0 if this process may change nftables (CAP_NET_ADMIN in its netns), else -1
  * with TC_ERR_PERM and a message saying so. Changes nothing. */

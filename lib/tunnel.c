@@ -192,8 +192,10 @@ tc_tunnel_stop(struct tc_ctx *c, const char *name, int *existed, struct tc_err *
 
 	*existed = 0;
 	tdir = tc_subdir_open(c->statefd, name, 0, NULL);
+	/* An unknown tunnel: a stop killed half-way may have left its rules. */
 	if (tdir < 0)
-		return 0;
+		return tc_fw_active(c->statefd) ?
+			tc_fw_reconcile(c->state_path, c->statefd, NULL, name, err) : 0;
 	*existed = 1;
 	if (tc_record_read(tdir, &rec, NULL) == 0)
 		dnat = rec.spec.via == TC_VIA_DNAT;
@@ -201,7 +203,7 @@ tc_tunnel_stop(struct tc_ctx *c, const char *name, int *existed, struct tc_err *
 	close(tdir);
 	if (tc_subdir_remove(c->statefd, name, err) < 0)
 		return -1;
-	if (dnat || faccessat(c->statefd, ".fw-active", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	if (dnat || tc_fw_active(c->statefd))
 		return tc_fw_reconcile(c->state_path, c->statefd, NULL, name, err);
 	return 0;
 }
@@ -343,7 +345,7 @@ undo:
 int
 tc_tunnel_fw_sync(struct tc_ctx *c, struct tc_err *err)
 {
-	if (faccessat(c->statefd, ".fw-active", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+	if (!tc_fw_active(c->statefd))
 		return 0;
 	return tc_fw_reconcile(c->state_path, c->statefd, NULL, NULL, err);
 }

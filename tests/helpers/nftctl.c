@@ -1,7 +1,6 @@
-/* nftctl: drive lib/nft.c and lib/localnet.c from the command line, for the
+/* nftctl: drive lib/nft_*.c and lib/localnet.c from the command line, for the
  * integration tests and bench/nft_bench.sh. Not installed. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,8 @@
 
 #include "localnet.h"
 #include "nft.h"
+#include "num.h"
+#include "xalloc.h"
 
 enum { EX_OK = 0, EX_RUNTIME = 1, EX_USAGE = 2, EX_NOTVERIFIED = 3, EX_PERM = 77 };
 
@@ -34,12 +35,9 @@ fail(const struct tc_err *err)
 static int
 parse_port(const char *s, uint16_t *out)
 {
-	char *end;
-	unsigned long v;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 65535)
+	if (tc_parse_uint(s, 65535, &v) < 0 || v == 0)
 		return -1;
 	*out = (uint16_t)v;
 	return 0;
@@ -79,9 +77,7 @@ parse_specs(int argc, char **argv)
 	struct tc_dnat *v;
 	int i;
 
-	v = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*v));
-	if (v == NULL)
-		return NULL;
+	v = xcalloc(argc > 0 ? (size_t)argc : 1, sizeof(*v));
 	for (i = 0; i < argc; i++) {
 		if (parse_spec(argv[i], &v[i]) < 0) {
 			fprintf(stderr, "nftctl: bad rule spec: %s\n", argv[i]);
@@ -180,9 +176,7 @@ cmd_localnet(const char *dir, int argc, char **argv)
 	char (*ifs)[IF_NAMESIZE];
 	int i, ret;
 
-	ifs = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*ifs));
-	if (ifs == NULL)
-		return EX_RUNTIME;
+	ifs = xcalloc(argc > 0 ? (size_t)argc : 1, sizeof(*ifs));
 	for (i = 0; i < argc; i++) {
 		if (snprintf(ifs[i], IF_NAMESIZE, "%s", argv[i]) >= IF_NAMESIZE) {
 			free(ifs);
@@ -202,19 +196,15 @@ cmd_bench(const char *arg)
 	struct tc_err err = { 0 };
 	struct tc_dnat *v;
 	struct timespec t0, t1;
-	char *end;
-	unsigned long n, i;
+	unsigned long long n, i;
 	int ret;
 
-	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || n == 0 || n > 45000)
+	/* local ports 20000+i must stay below 65536 */
+	if (tc_parse_uint(arg, 45000, &n) < 0 || n == 0)
 		return usage();
-	v = calloc(n, sizeof(*v));
-	if (v == NULL)
-		return EX_RUNTIME;
+	v = xcalloc(n, sizeof(*v));
 	for (i = 0; i < n; i++) {
-		(void)snprintf(v[i].name, sizeof(v[i].name), "bench%lu", i);
+		(void)snprintf(v[i].name, sizeof(v[i].name), "bench%llu", i);
 		v[i].local_port = (uint16_t)(20000 + i);
 		v[i].target.s_addr = htonl(0xc0000200u | (uint32_t)(1 + i % 254));
 		v[i].target_port = 443;

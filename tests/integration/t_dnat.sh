@@ -42,6 +42,12 @@ srv_token() { get "$SRV" "http://127.0.0.1:$1/token"; }
 rl() { indev cat "/proc/sys/net/ipv4/conf/$1/route_localnet"; }
 table_exists() { indev nft list table ip tunnelctl >/dev/null 2>&1; }
 nftctl() { indev "$NFTCTL" "$@" 2>&1; }
+# Rule comments are NAME@TAG: TAG names the state dir (SHA-256 of its path)
+# that owns the rule, since several may share the namespace's table.
+TAG=$(printf %s "$STATE" | sha256sum | cut -c1-8)
+# the namespace's firewall bookkeeping, gone once nothing needs it
+FW=/run/tunnelctl-fw/$(indev stat -L -c %i /proc/self/ns/net)
+at_exit "rm -rf $FW"
 sup_of() { jfield "$1" pid; }
 # ssh_of SUPERVISOR: the ssh in its session
 ssh_of() { pgrep -s "$1" -x ssh | head -1; }
@@ -71,14 +77,14 @@ import json, sys
 o = json.load(open(sys.argv[1]))["nftables"]
 sys.exit(not any(x.get("table", {}).get("name") == "tunnelctl" and x["table"]["family"] == "ip" for x in o))' "$WORK/json"
 check "nft -j: the DNAT rule (named inv) to 192.0.2.50:8443" \
-	grep -q '"comment": "inv".*"dnat": {"addr": "192.0.2.50", "port": 8443}\|"dnat": {"addr": "192.0.2.50", "port": 8443}.*"comment": "inv"' "$WORK/json"
+	grep -q "\"comment\": \"inv@$TAG\".*\"dnat\": {\"addr\": \"192.0.2.50\", \"port\": 8443}\|\"dnat\": {\"addr\": \"192.0.2.50\", \"port\": 8443}.*\"comment\": \"inv@$TAG\"" "$WORK/json"
 check "table has no owner flag" python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))["nftables"]
 t = [x["table"] for x in o if x.get("table", {}).get("name") == "tunnelctl"]
 sys.exit(not (len(t) == 1 and "owner" not in t[0].get("flags", [])))' "$WORK/json"
-is "$(nftctl list)" "inv 10443 192.0.2.50:8443" "netlink list: exactly the inv rule"
-nftctl verify inv:10443:192.0.2.50:8443 >/dev/null
+is "$(nftctl list)" "inv@$TAG 10443 192.0.2.50:8443" "netlink list: exactly the inv rule"
+nftctl verify inv@$TAG:10443:192.0.2.50:8443 >/dev/null
 is "$?" 0 "netlink verify: the table is exactly what inv needs"
 check "foreign table unchanged after start" foreign_same
 is "$(rl vd)" 1 "route_localnet on the LAN veth is 1 while the tunnel runs"
@@ -109,7 +115,7 @@ is "$?:$out" "0:db: started" "second dnat start"
 check "db reaches up" wait_for 20 state_is db up
 check "server: 8081 reaches the second target" wait_for 5 serves 8081 "$TOK2"
 check "server: 8080 still reaches the first target" serves 8080 "$TOK1"
-nftctl verify inv:10443:192.0.2.50:8443 db:10444:192.0.2.51:8443 >/dev/null
+nftctl verify inv@$TAG:10443:192.0.2.50:8443 db@$TAG:10444:192.0.2.51:8443 >/dev/null
 is "$?" 0 "netlink verify: both rules, nothing else"
 out=$(tc start dup --server root@203.0.113.1 --remote-port 8086 --target 192.0.2.51:8443 \
 	--via dnat --local-port 10443 --key "$KEY" --host-key "$HK" 2>&1)
@@ -119,7 +125,7 @@ check "a second tunnel on inv's local port is refused (exit 1, names inv)" \
 [ "$rc" = 1 ] || diag "rc $rc: $out"
 check "... and leaves nothing behind" [ ! -e "$STATE/dup" ]
 check "... the remote port was never opened" wait_port_closed 127.0.0.1 8086 1 "$SRV"
-nftctl verify inv:10443:192.0.2.50:8443 db:10444:192.0.2.51:8443 >/dev/null
+nftctl verify inv@$TAG:10443:192.0.2.50:8443 db@$TAG:10444:192.0.2.51:8443 >/dev/null
 is "$?" 0 "... the table is unchanged"
 check "... inv still reaches its own target" serves 8080 "$TOK1"
 
@@ -140,7 +146,7 @@ kill "$LPID"
 out=$(tc stop inv 2>&1)
 is "$?:$out" "0:inv: stopped" "stop inv"
 check "db still serves after inv stopped" serves 8081 "$TOK2"
-is "$(nftctl list)" "db 10444 192.0.2.51:8443" "db's rule remains, inv's is gone"
+is "$(nftctl list)" "db@$TAG 10444 192.0.2.51:8443" "db's rule remains, inv's is gone"
 is "$(rl vd)" 1 "route_localnet stays 1 while db needs it"
 check "inv's remote port is closed" wait_port_closed 127.0.0.1 8080 5 "$SRV"
 out=$(tc stop db 2>&1)
@@ -149,7 +155,7 @@ check "the last stop removes the table" sh -c "! ip netns exec $DEV nft list tab
 is "$(rl vd)" "$RL_VD" "route_localnet back to its old value after the last stop"
 is "$(rl all)" "$RL_ALL" "all.route_localnet never changed"
 check "foreign table unchanged after stop" foreign_same
-check "no saved route_localnet left" [ -z "$(ls -A "$STATE/.localnet" 2>/dev/null)" ]
+check "no saved route_localnet left: the namespace's bookkeeping is gone" [ ! -e "$FW" ]
 # control for the CVE-2020-8558 checks above: route_localnet without our
 # table does expose the device's loopback service to lan
 indev sysctl -qw net.ipv4.conf.vd.route_localnet=1
@@ -165,7 +171,7 @@ out=$(tc restart inv 2>&1)
 is "$?" 0 "restart of a dnat tunnel exits 0"
 check "inv up after restart" wait_for 20 state_is inv up
 check "server: 8080 serves after restart" wait_for 5 serves 8080 "$TOK1"
-is "$(nftctl list)" "inv 10443 192.0.2.50:8443" "the rule is in place after restart"
+is "$(nftctl list)" "inv@$TAG 10443 192.0.2.50:8443" "the rule is in place after restart"
 tc stop inv >/dev/null 2>&1
 tc start short --server root@203.0.113.1 --remote-port 8083 --target 192.0.2.51:8443 \
 	--via dnat --local-port 10447 --key "$KEY" --host-key "$HK" --timeout 4 >/dev/null 2>&1
@@ -196,16 +202,16 @@ check "... and says why" grep -qi "unreachable\|route" <<<"$out"
 check "... and leaves nothing behind" [ ! -e "$STATE/lan2" ]
 out=$(tc stop up 2>&1)
 is "$?:$out" "0:up: stopped" "stop of another tunnel works while inv's target has no route"
-is "$(nftctl list)" "inv 10443 192.0.2.50:8443" "inv's rule remains"
+is "$(nftctl list)" "inv@$TAG 10443 192.0.2.50:8443" "inv's rule remains"
 is "$(rl vd)" 1 "route_localnet toward inv's unroutable target is kept on"
 is "$(rl vds)" 1 "... and, not knowing inv's interface, nothing is restored yet"
 indev ip link set vd up
 check "inv serves again once the link is back" wait_for 10 serves 8080 "$TOK1"
-check "status: the leftover route_localnet is reported" grep -qi firewall <<<"$(jfield inv last_error)"
+is "$(jfield inv last_error)" "" "status: inv's own rules are intact, so the leftover on vds is not blamed on inv"
 tc sync --source "file://$WORK/empty.json" --id edge-1 >/dev/null 2>&1
 is "$(rl vds)" "$RL_VDS" "the next sync restores route_localnet on the server-side veth"
 is "$(rl vd)" 1 "... and keeps it on toward inv's target"
-is "$(jfield inv last_error)" "" "status is clean again"
+is "$(jfield inv last_error)" "" "status is still clean"
 tc stop inv >/dev/null 2>&1
 check "table gone" sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
 is "$(rl vd)" "$RL_VD" "route_localnet on the LAN veth restored"
@@ -250,6 +256,46 @@ check "SIGTERM from outside: the supervisor removes the table itself" \
 	wait_for 10 sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
 is "$(rl vd)" "$RL_VD" "... and restores route_localnet"
 tc stop inv >/dev/null 2>&1
+
+# --- status compares each tunnel with its own rules --------------------------
+tc start db --server root@203.0.113.1 --remote-port 8081 --target 192.0.2.51:8443 \
+	--via dnat --local-port 10444 --key "$KEY" --host-key "$HK" >/dev/null 2>&1
+start_inv
+both_up() { state_is inv up && state_is db up; }
+check "inv and db up" wait_for 20 both_up
+check "server: 8081 reaches db's target" wait_for 5 serves 8081 "$TOK2"
+sup=$(sup_of inv)
+kill -9 "$sup"
+wait_for 5 sh -c "! kill -0 $sup 2>/dev/null"
+# one status run: it cleans up after inv, then checks db
+st=$(tc status --json 2>/dev/null)
+field_of() { python3 -c '
+import json, sys
+t = [x for x in json.loads(sys.argv[1])["tunnels"] if x["name"] == sys.argv[2]]
+print(t and "%s|%s" % (t[0]["state"], t[0]["last_error"] or ""))' "$st" "$1"; }
+check "kill -9 of inv's supervisor: status says inv failed" grep -q '^failed|.*died' <<<"$(field_of inv)"
+is "$(field_of db)" "up|" "... and db, whose rules are intact, is not flagged (cleanup before check)"
+is "$(nftctl list)" "db@$TAG 10444 192.0.2.51:8443" "... the cleanup removed inv's rule and kept db's"
+tc stop inv >/dev/null 2>&1
+start_inv
+check "inv up again" wait_for 20 both_up
+# someone deletes db's DNAT rule by hand
+h=$(indev nft -a list chain ip tunnelctl output | sed -n "s/.*comment \"db\(@$TAG\)\?\" # handle \([0-9]*\)\$/\2/p")
+indev nft delete rule ip tunnelctl output handle "$h"
+check "db's rule deleted by hand: its traffic stops" wait_for 5 sh -c "[ -z \"\$(ip netns exec $SRV curl -s --max-time 2 http://127.0.0.1:8081/token)\" ]"
+check "status flags db: its firewall rule is missing" grep -qi 'firewall rule' <<<"$(jfield db last_error)"
+is "$(jfield inv last_error)" "" "... and not inv, whose rules are intact"
+tc status db >/dev/null 2>&1
+is "$?" 3 "status db exits 3 (not up)"
+tc status inv >/dev/null 2>&1
+is "$?" 0 "status inv exits 0"
+out=$(tc sync --source "file://$WORK/empty.json" --id edge-1 2>&1)
+is "$?" 0 "sync exits 0 ($out)"
+check "sync restored db's rule: traffic flows" wait_for 5 serves 8081 "$TOK2"
+tc status db >/dev/null 2>&1
+is "$?" 0 "status db exits 0 again"
+tc stop inv db >/dev/null 2>&1
+check "table gone after both stopped" sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
 
 # --- sync: a target change keeps ssh ---------------------------------------
 DOCS=$WORK/docs
@@ -296,7 +342,7 @@ is "$(sup_of web)" "$sup1" "supervisor PID unchanged"
 is "$(ssh_of "$sup1")" "$ssh1" "ssh PID unchanged"
 check "server: 8082 now reaches .51" wait_for 5 serves 8082 "$TOK2"
 is "$(jfield web target)" "192.0.2.51:8443" "status reports the new target"
-is "$(nftctl list)" "web 10445 192.0.2.51:8443" "the rule points at the new target"
+is "$(nftctl list)" "web@$TAG 10445 192.0.2.51:8443" "the rule points at the new target"
 out=$(tc sync --source "$SRC_URL" --id edge-1 2>&1)
 check "a third sync leaves it unchanged" grep -q '^web: unchanged' <<<"$out"
 
@@ -308,7 +354,7 @@ check "status: last_error mentions the firewall rule" grep -qi 'firewall rule' <
 [ $? = 0 ] || diag "last_error: $le"
 out=$(tc sync --source "$SRC_URL" --id edge-1 2>&1)
 is "$?" 0 "sync after the flush exits 0"
-nftctl verify web:10445:192.0.2.51:8443 >/dev/null
+nftctl verify web@$TAG:10445:192.0.2.51:8443 >/dev/null
 is "$?" 0 "sync restored the rule"
 check "traffic flows again" wait_for 5 serves 8082 "$TOK2"
 is "$(jfield web last_error)" "" "last_error clear after the restore"

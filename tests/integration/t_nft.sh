@@ -1,54 +1,31 @@
 #!/bin/bash
-# t_nft.sh: lib/nft.c and lib/localnet.c through tests/helpers/nftctl in two
-# network namespaces (dev, lan) joined by a veth pair: DNAT of locally made
-# connections reaches the LAN target, nothing else is forwarded, foreign
-# tables are untouched, a refused batch changes nothing, route_localnet is
-# restored, and the CVE-2020-8558 drop rule holds. Needs root. TAP output.
-set -u
+# t_nft.sh: lib/nft_*.c and lib/localnet.c through tests/helpers/nftctl in two
+# network namespaces (dev, lan) joined by a veth pair: the table is exactly
+# the golden dumps/NAME.nft (as `nft list table ip tunnelctl` prints it),
+# DNAT of locally made connections reaches the LAN target, nothing else is
+# forwarded, foreign tables are untouched, a refused batch changes nothing,
+# route_localnet is restored, and the CVE-2020-8558 drop rule holds. Needs
+# root. TAP output.
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
+. "${TC_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+need_root
 for c in nft curl python3 setpriv ip; do
-	if ! command -v "$c" >/dev/null; then
-		echo "1..0 # SKIP needs $c"
-		exit 0
-	fi
+	command -v "$c" >/dev/null || skip_all "needs $c"
 done
-
-TC_SRCDIR=${TC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-TC_BUILDDIR=${TC_BUILDDIR:-$PWD}
 NFTCTL=${NFTCTL:-$TC_BUILDDIR/tests/helpers/nftctl}
-if [ ! -x "$NFTCTL" ]; then
-	echo "Bail out! $NFTCTL not built (make check builds it)"
-	exit 1
-fi
-
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-# check NAME CMD...: pass when CMD succeeds
-check() {
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name" "out: $(tr '\n' ' ' <"$T/out" 2>/dev/null)" \
-		"err: $(tr '\n' ' ' <"$T/err" 2>/dev/null)"; fi
-}
+[ -x "$NFTCTL" ] || { echo "Bail out! $NFTCTL not built (make check builds it)"; exit 1; }
+DUMPS=$TC_SRCDIR/tests/integration/dumps
 
 DEV=tcdev$$
 LAN=tclan$$
 T=$(mktemp -d /tmp/t_nft.XXXXXX) || exit 1
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	ip netns del "$DEV" 2>/dev/null
-	ip netns del "$LAN" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit "rm -rf $T"
+netns_up "$DEV"
+# lan's lo stays down (never up: a lo once up keeps its local routes), so
+# lan has no local 127.0.0.0/8 route: the attacker below can route
+# 127.0.0.1 toward dev instead.
+at_exit "ip netns del $LAN"
+ip netns add "$LAN" || { echo "Bail out! ip netns add $LAN"; exit 1; }
 
 indev() { ip netns exec "$DEV" "$@"; }
 inlan() { ip netns exec "$LAN" "$@"; }
@@ -57,6 +34,17 @@ nc_dev() { indev "$NFTCTL" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 # get NS URL: the body, or nothing on failure (bounded)
 get() { ip netns exec "$1" curl -s --max-time 3 "$2" 2>/dev/null; }
 sysctl_of() { indev cat "/proc/sys/net/ipv4/conf/$1/route_localnet"; }
+# dump_is NAME: the table, as `nft list` prints it, is dumps/NAME.nft; one
+# diff shows any drift. (Handles are not printed, so nothing varies.)
+dump_is() {
+	indev nft list table ip tunnelctl >"$T/$1.nft" 2>&1
+	if diff -u "$DUMPS/$1.nft" "$T/$1.nft" >"$T/$1.diff"; then
+		ok "the table is dumps/$1.nft"
+	else
+		not_ok "the table is dumps/$1.nft"
+		diag "$(cat "$T/$1.diff")"
+	fi
+}
 
 # serve NS ADDR PORT DIR: a python http.server, waited for until dev reaches
 # it (lan cannot probe itself: its lo is down)
@@ -64,7 +52,7 @@ serve() {
 	local ns=$1 addr=$2 port=$3 dir=$4
 	ip netns exec "$ns" python3 -m http.server "$port" --bind "$addr" --directory "$dir" \
 		>/dev/null 2>&1 &
-	PIDS+=($!)
+	at_exit "kill $!"
 	for _ in $(seq 50); do
 		indev curl -s --max-time 1 -o /dev/null "http://$addr:$port/" && return 0
 		sleep 0.1
@@ -74,16 +62,12 @@ serve() {
 }
 
 # ---- topology: dev 192.0.2.1 <-veth-> lan 192.0.2.50 (+ .51) ----
-if ! ip netns add "$DEV" || ! ip netns add "$LAN"; then echo "Bail out! ip netns add"; exit 1; fi
 ip link add vd netns "$DEV" type veth peer name vl netns "$LAN" || { echo "Bail out! veth"; exit 1; }
 ip -n "$DEV" addr add 192.0.2.1/24 dev vd
 ip -n "$DEV" link set vd up
-ip -n "$DEV" link set lo up
 ip -n "$LAN" addr add 192.0.2.50/24 dev vl
 ip -n "$LAN" addr add 192.0.2.51/24 dev vl
 ip -n "$LAN" link set vl up
-# lan's lo stays down so it has no local 127.0.0.0/8 route: the attacker
-# below can route 127.0.0.1 toward dev instead.
 
 TOK1="tok-web-$$-$RANDOM"
 TOK2="tok-db-$$-$RANDOM"
@@ -108,6 +92,7 @@ indev nft list table inet foreign >"$T/foreign.before"
 # ---- one rule + route_localnet toward the target ----
 nc_dev apply "$R1"
 check "apply one rule" [ "$rc" = 0 ]
+dump_is nft-one-tunnel
 nc_dev route 192.0.2.50
 IFACE=$(cat "$T/out")
 check "route to the target goes out of vd" [ "$IFACE" = vd ]
@@ -148,6 +133,7 @@ check "lan cannot reach dev's 127.0.0.1:9999 while the table is in place" \
 # ---- two rules, then one ----
 nc_dev apply "$R1" "$R2"
 check "apply two rules" [ "$rc" = 0 ]
+dump_is nft-two-tunnels
 check "rule 1 serves" [ "$(get "$DEV" http://127.0.0.1:10443/)" = "$TOK1" ]
 check "rule 2 serves" [ "$(get "$DEV" http://127.0.0.1:10444/)" = "$TOK2" ]
 nc_dev apply "$R2"
@@ -222,4 +208,4 @@ check "non-root: apply exits 77 naming CAP_NET_ADMIN" [ "$rc:$(grep -c CAP_NET_A
 nc_dev list
 check "non-root apply changed nothing" [ "$(cat "$T/out")" = absent ]
 
-echo "1..$n"
+done_testing

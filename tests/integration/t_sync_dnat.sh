@@ -78,6 +78,9 @@ has_line() { printf '%s\n' "$OUT" | grep -qE "$1"; }
 table_exists() { indev nft list table ip tunnelctl >/dev/null 2>&1; }
 rl() { indev cat /proc/sys/net/ipv4/conf/vd/route_localnet; }
 RL0=$(rl)
+# the namespace's firewall bookkeeping (lib/fwreg.c), gone once nothing needs it
+FW=/run/tunnelctl-fw/$(indev stat -L -c %i /proc/self/ns/net)
+at_exit "rm -rf $FW"
 
 # --- start: DNAT rule, traffic to the LAN target through the tunnel ---------
 gendoc "inv:8080:10443:192.0.2.50:8443"
@@ -140,6 +143,7 @@ is "$RC" 0 "empty device entry exits 0"
 is "$(printf '%s\n' "$OUT" | grep -c ': stopped')" 2 "both stopped ($(one_line "$OUT"))"
 check "the table is gone with the last dnat tunnel" sh -c "! ip netns exec $NSD nft list table ip tunnelctl >/dev/null 2>&1"
 is "$(rl)" "$RL0" "route_localnet restored"
+check "the namespace's firewall bookkeeping is gone too" [ ! -e "$FW" ]
 
 # --- without CAP_NET_ADMIN: the dnat tunnel fails with 77, a direct one in
 # the same document still starts, and the output lists only what happened
