@@ -770,6 +770,20 @@ describe(struct tc_mqtt *m, int rc, int e, const char *phase)
 			  "certificate and the key that belongs to it)", l);
 		return;
 	}
+	/* A handshake the broker ended with an alert that OpenSSL did not
+	 * queue (it arrived while libmosquitto was already writing CONNECT):
+	 * the usual cause is the client certificate. */
+	if (m->url.tls && m->state == TC_MQTT_CONNECTING && rc == MOSQ_ERR_ERRNO &&
+	    (e == EPROTO || e == ECONNRESET || e == EPIPE)) {
+		if (m->certfile == NULL)
+			set_error(m, "TLS: the broker ended the handshake (%s): it may require a "
+				  "client certificate (set mqtt_certfile and mqtt_keyfile)", strerror(e));
+		else
+			set_error(m, "TLS: the broker ended the handshake (%s): it may have refused "
+				  "the client certificate (check mqtt_certfile and mqtt_keyfile)",
+				  strerror(e));
+		return;
+	}
 	switch (rc) {
 	case MOSQ_ERR_ERRNO:
 		if (e == 0)
