@@ -39,6 +39,9 @@
 /* An attempt that has no granted subscription after this long is dropped: a
  * SYN into a black hole would otherwise wait for the kernel's ~2 minutes. */
 #define ATTEMPT_TIMEOUT_MS	30000
+/* The longest poll_setup asks the caller to sleep: a bound on how late any
+ * timer here can be noticed should the clock or a caller misbehave. */
+#define POLL_MAX_MS		60000
 /* MQTT 5 Maximum Packet Size in CONNECT: the broker sends nothing larger, so
  * a huge publication cannot exhaust a small device's memory. Payloads above
  * TC_DOC_MAX but below this arrive and are refused with a message naming the
@@ -75,7 +78,6 @@ struct tc_mqtt {
 	 * (a client must not be destroyed from its own callback). */
 	int cb_fail;
 	char cb_why[384];
-	int server_reason;		/* a DISCONNECT's reason code, or 0 */
 	int connect_errno;		/* a connection error seen while connecting, or 0 */
 
 	char *msg;			/* the pending document */
@@ -561,7 +563,6 @@ on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_propert
 	if (rc < 0x80)
 		return;
 	reason_prop(props, says, sizeof(says));
-	m->server_reason = rc;
 	if (rc == MQTT_RC_SESSION_TAKEN_OVER)
 		cb_fail(m, "the broker closed the connection: session taken over (another "
 			"client connected with client id %s: two devices with one id?)%s",
@@ -770,6 +771,20 @@ describe(struct tc_mqtt *m, int rc, int e, const char *phase)
 			  "certificate and the key that belongs to it)", l);
 		return;
 	}
+	/* A handshake the broker ended with an alert that OpenSSL did not
+	 * queue (it arrived while libmosquitto was already writing CONNECT):
+	 * the usual cause is the client certificate. */
+	if (m->url.tls && m->state == TC_MQTT_CONNECTING && rc == MOSQ_ERR_ERRNO &&
+	    (e == EPROTO || e == ECONNRESET || e == EPIPE)) {
+		if (m->certfile == NULL)
+			set_error(m, "TLS: the broker ended the handshake (%s): it may require a "
+				  "client certificate (set mqtt_certfile and mqtt_keyfile)", strerror(e));
+		else
+			set_error(m, "TLS: the broker ended the handshake (%s): it may have refused "
+				  "the client certificate (check mqtt_certfile and mqtt_keyfile)",
+				  strerror(e));
+		return;
+	}
 	switch (rc) {
 	case MOSQ_ERR_ERRNO:
 		if (e == 0)
@@ -806,7 +821,6 @@ start_attempt(struct tc_mqtt *m)
 
 	m->liberr[0] = '\0';
 	m->cb_fail = 0;
-	m->server_reason = 0;
 	m->connect_errno = 0;
 	m->st.attempts++;
 	tc_fdsnap_take(&snap);
@@ -941,7 +955,7 @@ tc_mqtt_poll_setup(struct tc_mqtt *m, struct pollfd *pfd)
 	pfd->events = 0;
 	pfd->revents = 0;
 	if (m->failed)
-		return 60000;
+		return POLL_MAX_MS;
 	left = m->due_ms - now;
 	if (m->mosq != NULL) {
 		pfd->fd = mosquitto_socket(m->mosq);
@@ -955,7 +969,7 @@ tc_mqtt_poll_setup(struct tc_mqtt *m, struct pollfd *pfd)
 	}
 	if (left < 0)
 		left = 0;
-	return left > 60000 ? 60000 : (int)left;
+	return left > POLL_MAX_MS ? POLL_MAX_MS : (int)left;
 }
 
 /* After a loop call: act on what the callbacks recorded or on a failure. */

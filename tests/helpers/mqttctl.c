@@ -1,10 +1,13 @@
 /* mqttctl: drive lib/mqtt.c alone, for integration tests.
  *   mqttctl get URL --id ID [OPTS]: the one-shot get; prints len= and sha256=
+ *   mqttctl load URL --id ID [OPTS]: tc_source_load (what sync does): prints
+ *     has_device= and n=; exit 65 for an invalid document
  *   mqttctl watch URL --id ID [OPTS] [--count N] [--timeout S]: the
  *     long-running client in a poll() loop; one line per event, prefixed with
  *     the milliseconds since start; SIGUSR1 reconnects at once; SIGTERM or N
  *     messages end it (exit 0); the timeout ends it with exit 1.
- * Exit codes as tunnelctl's: 0 ok, 2 usage, 69 fetch error, 1 other. */
+ * A "state waiting" line says when the next attempt is due (retry_in_ms).
+ * Exit codes as tunnelctl's: 0 ok, 2 usage, 65 invalid, 69 fetch error, 1 other. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,8 +27,10 @@
 #include "mqtt.h"
 #include "num.h"
 #include "sha256.h"
+#include "source.h"
 
 #define EXIT_USAGE 2
+#define EXIT_INVALID 65	/* SPEC: the config document is invalid */
 #define EXIT_FETCH 69	/* SPEC: the config source could not be fetched */
 
 static int64_t t0;
@@ -58,7 +63,7 @@ say(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mqttctl get|watch URL --id ID [--cafile F] [--certfile F "
+	fprintf(stderr, "usage: mqttctl get|load|watch URL --id ID [--cafile F] [--certfile F "
 		"--keyfile F] [--username U] [--password-file F] [--keepalive S] "
 		"[--body FILE] [--count N] [--timeout S]\n");
 }
@@ -73,6 +78,42 @@ write_body(const char *path, const char *buf, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+exit_code(const struct tc_err *err)
+{
+	switch (err->kind) {
+	case TC_ERR_FETCH: return EXIT_FETCH;
+	case TC_ERR_USAGE: return EXIT_USAGE;
+	case TC_ERR_INVALID: return EXIT_INVALID;
+	default: return 1;
+	}
+}
+
+static int
+load(const struct tc_mqtt_opts *o)
+{
+	struct tc_source src = { 0 };
+	struct tc_doc_result doc;
+	struct tc_err err = { 0 };
+	int nm;
+
+	src.url = o->url;
+	src.id = o->id;
+	src.mqtt_cafile = o->cafile;
+	src.mqtt_certfile = o->certfile;
+	src.mqtt_keyfile = o->keyfile;
+	src.mqtt_username = o->username;
+	src.mqtt_password_file = o->password_file;
+	src.mqtt_keepalive = o->keepalive_s;
+	if (tc_source_load(-1, &src, &doc, &nm, &err) < 0) {
+		fprintf(stderr, "mqttctl: %s\n", err.msg);
+		return exit_code(&err);
+	}
+	printf("has_device=%d\nn=%zu\nnot_modified=%d\n", doc.has_device, doc.n, nm);
+	tc_doc_result_free(&doc);
+	return fflush(stdout) == EOF ? 1 : 0;
 }
 
 static int
@@ -132,10 +173,14 @@ watch(const struct tc_mqtt_opts *o, unsigned long count, unsigned long timeout_s
 			}
 		}
 		ev = tc_mqtt_handle(m, pfd[0].revents);
-		if (ev & TC_MQTT_EV_STATE)
-			say("state %s%s%s", tc_mqtt_state_name(tc_mqtt_state(m)),
-			    tc_mqtt_state(m) == TC_MQTT_WAITING ? " error=" : "",
-			    tc_mqtt_state(m) == TC_MQTT_WAITING ? tc_mqtt_last_error(m) : "");
+		if ((ev & TC_MQTT_EV_STATE) && tc_mqtt_state(m) == TC_MQTT_WAITING) {
+			struct pollfd p;
+
+			say("state waiting retry_in_ms=%d error=%s", tc_mqtt_poll_setup(m, &p),
+			    tc_mqtt_last_error(m));
+		} else if (ev & TC_MQTT_EV_STATE) {
+			say("state %s", tc_mqtt_state_name(tc_mqtt_state(m)));
+		}
 		if (ev & TC_MQTT_EV_ERROR)
 			say("refused %s", tc_mqtt_last_error(m));
 		if (tc_mqtt_take(m, &doc, &len)) {
@@ -224,13 +269,15 @@ main(int argc, char **argv)
 	o.url = argv[optind + 1];
 	if (strcmp(cmd, "watch") == 0)
 		return watch(&o, count, timeout);
+	if (strcmp(cmd, "load") == 0)
+		return load(&o);
 	if (strcmp(cmd, "get") != 0) {
 		usage();
 		return EXIT_USAGE;
 	}
 	if (tc_mqtt_get(&o, &doc, &len, &err) < 0) {
 		fprintf(stderr, "mqttctl: %s\n", err.msg);
-		return err.kind == TC_ERR_FETCH ? EXIT_FETCH : err.kind == TC_ERR_USAGE ? EXIT_USAGE : 1;
+		return exit_code(&err);
 	}
 	tc_sha256_hex(doc, len, hex);
 	printf("len=%zu\nsha256=%s\n", len, hex);
