@@ -41,6 +41,7 @@ struct watcher {
 	struct tc_source src;
 	struct tc_ctx c;		/* the state dir; its lock only while converging */
 	int single;			/* WATCH_LOCK's fd */
+	int owner;			/* WATCH_LOCK is ours: watch.json is ours too */
 	int sigfd, timerfd;
 	struct mnl_socket *nw;
 	struct tc_mqtt *mq;		/* NULL: an HTTP, file or SORACOM source */
@@ -50,6 +51,9 @@ struct watcher {
 	unsigned seed;
 	struct timespec link_at;	/* a link event is pending since then, or 0 */
 	struct tc_watch_info info;
+	/* Why the last SIGHUP was refused, until one is taken: shown as
+	 * last_error while no round fails for another reason. */
+	char hup_error[TC_WATCH_ERROR_MAX];
 };
 
 static int64_t
@@ -85,9 +89,9 @@ shown_source(const struct tc_source *src, char *out, size_t sz)
 		out[0] = '\0';
 }
 
-/* The interval from --interval, else the settings; -1 on a bad value. */
+/* The interval from --interval, else the settings, into *out; -1 on a bad value. */
 static int
-interval(struct watcher *w, struct tc_err *err)
+interval(const struct watcher *w, int64_t *out, struct tc_err *err)
 {
 	const char *v = w->o->interval ? w->o->interval : w->g->set.interval[0] ? w->g->set.interval : NULL;
 	int64_t s = INTERVAL_DEFAULT_S;
@@ -99,7 +103,7 @@ interval(struct watcher *w, struct tc_err *err)
 	if (s < INTERVAL_MIN_S)
 		return tc_err_set(err, TC_ERR_USAGE, "%s: '%s' is shorter than %d s",
 				  w->o->interval ? "--interval" : "interval", v, INTERVAL_MIN_S);
-	w->interval_s = s;
+	*out = s;
 	return 0;
 }
 
@@ -172,6 +176,8 @@ finish_round(struct watcher *w)
 
 	w->info.rounds++;
 	w->info.last_check_at = now_s();
+	if (w->info.last_error[0] == '\0' && w->hup_error[0])
+		memcpy(w->info.last_error, w->hup_error, sizeof(w->info.last_error));
 	if (tc_watch_write(w->c.statefd, &w->info, &e) < 0)
 		tc_log(TC_LOG_ERR, "watch: %s", e.msg);
 	arm_next(w);
@@ -235,24 +241,37 @@ round_now(struct watcher *w)
 		poll_round(w);
 }
 
-/* The source from flags and settings; an MQTT client for an MQTT URL. */
+/* What the flags and the settings decide: SIGHUP replaces all of it or
+ * nothing. The strings it points to live in w->g->set and in argv. */
+struct conf {
+	struct tc_source src;
+	struct tc_mqtt *mq;		/* NULL: an HTTP, file or SORACOM source */
+	int64_t interval_s;
+	struct tc_ctx tools;		/* only the ssh, autossh and run_as fields */
+	char shown[TC_WATCH_SOURCE_MAX];
+};
+
+/* Build a conf from w->g->set and the flags; nothing of w changes. */
 static int
-source_setup(struct watcher *w, struct tc_err *err)
+configure(const struct watcher *w, struct conf *cf, struct tc_err *err)
 {
 	struct tc_mqtt_opts mo;
 
-	if (source_resolve(w->g, w->o, &w->src, err) < 0)
+	memset(cf, 0, sizeof(*cf));
+	if (interval(w, &cf->interval_s, err) < 0 || source_resolve(w->g, w->o, &cf->src, err) < 0 ||
+	    ctx_tools(w->g, &cf->tools, NULL, err) < 0)
 		return -1;
-	w->src.keep_connection = 1;
-	shown_source(&w->src, w->info.source, sizeof(w->info.source));
-	if (w->src.url && tc_mqtt_is_url(w->src.url)) {
-		tc_source_mqtt_opts(&w->src, &mo);
-		if (tc_mqtt_new(&mo, &w->mq, err) < 0)
+	cf->src.keep_connection = 1;
+	shown_source(&cf->src, cf->shown, sizeof(cf->shown));
+	if (cf->src.url && tc_mqtt_is_url(cf->src.url)) {
+		tc_source_mqtt_opts(&cf->src, &mo);
+		if (tc_mqtt_new(&mo, &cf->mq, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* The source's connections and what came from it. */
 static void
 source_free(struct watcher *w)
 {
@@ -264,28 +283,58 @@ source_free(struct watcher *w)
 	tc_fetch_cleanup();
 }
 
-/* SIGHUP: read the settings again; a bad file keeps the old settings. */
+/* Take cf (the MQTT client moves into w). */
+static void
+install(struct watcher *w, struct conf *cf)
+{
+	source_free(w);
+	w->src = cf->src;
+	w->mq = cf->mq;
+	cf->mq = NULL;
+	w->interval_s = cf->interval_s;
+	w->c.supervisor = cf->tools.supervisor;
+	w->c.ssh_path = cf->tools.ssh_path;
+	w->c.autossh_path = cf->tools.autossh_path;
+	w->c.run_as = cf->tools.run_as;
+	memcpy(w->info.source, cf->shown, sizeof(w->info.source));
+}
+
+/* SIGHUP: read the settings file again and set up from it as at start. All
+ * or nothing: a file that cannot be read or parsed, or whose settings do not
+ * work (a bad interval, no source, a bad MQTT option, no ssh), is logged and
+ * the watcher goes on exactly as before; fix it and send SIGHUP again. The
+ * state directory stays the one of the start. */
 static void
 reread(struct watcher *w)
 {
-	struct tc_settings fresh;
+	struct tc_settings *old = xmalloc(sizeof(*old)), *fresh = xcalloc(1, sizeof(*fresh));
+	struct conf cf;
 	struct tc_err e;
 
-	memset(&fresh, 0, sizeof(fresh));
-	if (tc_settings_read(w->g->settings_path, w->g->settings_explicit, &fresh, &e) < 0) {
-		note_error(w, e.msg);
-		tc_log(TC_LOG_ERR, "watch: SIGHUP: keeping the settings read before");
-		return;
+	*old = w->g->set;
+	if (tc_settings_read(w->g->settings_path, w->g->settings_explicit, fresh, &e) < 0)
+		goto bad;
+	/* conf points into w->g->set: the old values stay where they were
+	 * if the new ones are refused. */
+	w->g->set = *fresh;
+	if (configure(w, &cf, &e) < 0) {
+		w->g->set = *old;
+		goto bad;
 	}
-	w->g->set = fresh;
-	source_free(w);
-	if (interval(w, &e) < 0 || source_setup(w, &e) < 0 || ctx_tools(w->g, &w->c, NULL, &e) < 0) {
-		/* Still the flags' source, or none: keep trying with what works. */
-		note_error(w, e.msg);
-		tc_log(TC_LOG_ERR, "watch: SIGHUP: the new settings do not work; fix them and send SIGHUP again");
-		return;
-	}
-	tc_log(TC_LOG_INFO, "watch: SIGHUP: settings read again; source %s", w->info.source);
+	install(w, &cf);
+	w->hup_error[0] = '\0';
+	tc_log(TC_LOG_INFO, "watch: SIGHUP: settings read again; %s, every %lld s", w->info.source,
+	       (long long)w->interval_s);
+	free(old);
+	free(fresh);
+	return;
+bad:
+	note_error(w, e.msg);
+	tc_log(TC_LOG_ERR, "watch: SIGHUP: keeping the settings read before");
+	snprintf(w->hup_error, sizeof(w->hup_error), "SIGHUP: %.400s (the settings read before are in use)",
+		 e.msg);
+	free(old);
+	free(fresh);
 }
 
 /* One pass over pending signals: 1 to stop. */
@@ -312,6 +361,29 @@ on_signals(struct watcher *w)
 	return 0;
 }
 
+/* Say what the connection did: subscribed (a connection error is over), or
+ * lost or refused (why, and when the next attempt comes). */
+static void
+mqtt_state(struct watcher *w)
+{
+	enum tc_mqtt_state st = tc_mqtt_state(w->mq);
+	struct pollfd pfd;
+	int ms;
+
+	if (st == TC_MQTT_SUBSCRIBED) {
+		tc_log(TC_LOG_INFO, "watch: subscribed to %s", w->info.source);
+		memcpy(w->info.last_error, w->hup_error, sizeof(w->info.last_error));
+	} else if (st == TC_MQTT_WAITING && tc_mqtt_last_error(w->mq)[0]) {
+		ms = tc_mqtt_poll_setup(w->mq, &pfd);
+		tc_log(TC_LOG_ERR, "watch: %s; retrying in %d.%d s", tc_mqtt_last_error(w->mq), ms / 1000,
+		       ms % 1000 / 100);
+		snprintf(w->info.last_error, sizeof(w->info.last_error), "%s", tc_mqtt_last_error(w->mq));
+	} else {
+		return;
+	}
+	tc_watch_write(w->c.statefd, &w->info, NULL);
+}
+
 static void
 mqtt_events(struct watcher *w, short revents)
 {
@@ -319,14 +391,9 @@ mqtt_events(struct watcher *w, short revents)
 	char *payload;
 	size_t len;
 
-	if (ev & TC_MQTT_EV_STATE) {
-		if (tc_mqtt_state(w->mq) == TC_MQTT_SUBSCRIBED)
-			tc_log(TC_LOG_INFO, "watch: subscribed to %s", w->info.source);
-		else if (tc_mqtt_state(w->mq) == TC_MQTT_WAITING && tc_mqtt_last_error(w->mq)[0]) {
-			note_error(w, tc_mqtt_last_error(w->mq));
-			tc_watch_write(w->c.statefd, &w->info, NULL);
-		}
-	}
+	if (ev & TC_MQTT_EV_STATE)
+		mqtt_state(w);
+	/* A message refused (over the size cap): it changes nothing. */
 	if (ev & TC_MQTT_EV_ERROR) {
 		note_error(w, tc_mqtt_last_error(w->mq));
 		tc_watch_write(w->c.statefd, &w->info, NULL);
@@ -340,12 +407,12 @@ setup(struct watcher *w, struct tc_err *err)
 {
 	sigset_t set;
 	struct timespec ts;
+	struct conf cf;
 
-	if (interval(w, err) < 0 || source_setup(w, err) < 0)
+	if (configure(w, &cf, err) < 0)
 		return -1;
+	install(w, &cf);
 	if (tc_ctx_open(&w->c, w->g->state_dir, 1, -1, err) < 0)
-		return -1;
-	if (ctx_tools(w->g, &w->c, NULL, err) < 0)
 		return -1;
 	w->single = openat(w->c.statefd, WATCH_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (w->single < 0 || flock(w->single, LOCK_EX | LOCK_NB) < 0) {
@@ -356,6 +423,7 @@ setup(struct watcher *w, struct tc_err *err)
 					  w->g->state_dir, (long)other.pid);
 		return tc_err_set(err, TC_ERR_LOCKED, "another watch runs for %s", w->g->state_dir);
 	}
+	w->owner = 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -383,7 +451,9 @@ teardown(struct watcher *w)
 		close(w->sigfd);
 	if (w->timerfd >= 0)
 		close(w->timerfd);
-	if (w->c.statefd >= 0)
+	/* status then says "watch": null. (A second watcher refused with 75
+	 * must leave the first one's file alone.) */
+	if (w->owner)
 		unlinkat(w->c.statefd, TC_WATCH_FILE, 0);
 	if (w->single >= 0)
 		close(w->single);
