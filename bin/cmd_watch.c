@@ -468,6 +468,7 @@ loop(struct watcher *w)
 			{ w->sigfd, POLLIN, 0 }, { w->timerfd, POLLIN, 0 },
 			{ tc_netwatch_fd(w->nw), POLLIN, 0 }, { -1, 0, 0 },
 		};
+		struct tc_mqtt *polled = w->mq;	/* SIGHUP may replace it below */
 		int timeout = -1;
 		uint64_t ticks;
 
@@ -505,7 +506,7 @@ loop(struct watcher *w)
 				poll_round(w);
 		}
 		if (w->mq)
-			mqtt_events(w, p[3].revents);
+			mqtt_events(w, w->mq == polled ? p[3].revents : 0);
 	}
 }
 

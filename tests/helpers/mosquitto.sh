@@ -28,6 +28,12 @@
 #   mqtt_pub DIR TOPIC ARGS...  mosquitto_pub as publisher over the plain
 #                             listener (e.g. -r -m TEXT, -r -f FILE, -r -n)
 #   mqtts_pub DIR TOPIC ARGS... the same over TLS with the publisher certificate
+#
+# Where the broker runs (environment, read by mqtt_broker_setup* and kept in
+# DIR/where for the functions after it): MQTT_NS, a network namespace to run
+# it in (default: none, the host), MQTT_ADDR, the address it listens on
+# (default 127.0.0.1; the server certificate names it too), MQTT_PORTS,
+# "PLAIN TLS" (default: free ports on the host's 127.0.0.1).
 # shellcheck shell=bash
 
 _mqtt_openssl() { openssl "$@" >/dev/null 2>&1; }
@@ -50,13 +56,36 @@ mqtt_certs() {
 			-keyout "$d/$n.key" -out "$d/$n.crt" -subj "/CN=tunnelctl test $n" -days 2 ||
 			return 1
 	done
-	_mqtt_cert "$d" server 127.0.0.1 ca \
-		"subjectAltName=IP:127.0.0.1,DNS:localhost
+	_mqtt_cert "$d" server "${MQTT_ADDR:-127.0.0.1}" ca \
+		"subjectAltName=IP:127.0.0.1,DNS:localhost${MQTT_ADDR:+,IP:$MQTT_ADDR}
 extendedKeyUsage=serverAuth" || return 1
 	for n in edge-1 edge-2 publisher; do
 		_mqtt_cert "$d" "$n" "$n" ca "extendedKeyUsage=clientAuth" || return 1
 	done
 	_mqtt_cert "$d" rogue-edge-1 edge-1 rogue-ca "extendedKeyUsage=clientAuth"
+}
+
+# _mqtt_where DIR: choose the ports and remember where the broker runs.
+_mqtt_where() {
+	if [ -n "${MQTT_PORTS:-}" ]; then
+		read -r MQTT_PORT MQTTS_PORT <<<"$MQTT_PORTS"
+	else
+		MQTT_PORT=$(free_port)
+		MQTTS_PORT=$(free_port)
+	fi
+	echo "${MQTT_ADDR:-127.0.0.1} ${MQTT_NS:-}" >"$1/where"
+}
+
+# _mqtt_in DIR CMD...: CMD in the broker's namespace; sets MQTT_HOST.
+_mqtt_in() {
+	local d=$1 ns
+	shift
+	read -r MQTT_HOST ns <"$d/where" 2>/dev/null || MQTT_HOST=127.0.0.1
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
 }
 
 _mqtt_common_conf() {
@@ -72,7 +101,7 @@ log_type all
 connection_messages true
 allow_anonymous false
 
-listener $MQTTS_PORT 127.0.0.1
+listener $MQTTS_PORT ${MQTT_ADDR:-127.0.0.1}
 cafile $d/ca.crt
 certfile $d/server.crt
 keyfile $d/server.key
@@ -84,8 +113,7 @@ EOF
 mqtt_broker_setup() {
 	local d=$1 u
 	[ -s "$d/ca.crt" ] || mqtt_certs "$d" || return 1
-	MQTT_PORT=$(free_port)
-	MQTTS_PORT=$(free_port)
+	_mqtt_where "$d"
 	: >"$d/passwd"
 	for u in edge-1 edge-2 publisher; do
 		mosquitto_passwd -b "$d/passwd" "$u" "pw-$u" >/dev/null 2>&1 || return 1
@@ -103,7 +131,7 @@ EOF
 password_file $d/passwd
 acl_file $d/acl
 
-listener $MQTT_PORT 127.0.0.1
+listener $MQTT_PORT ${MQTT_ADDR:-127.0.0.1}
 EOF
 	} >"$d/mosquitto.conf"
 	echo "$MQTT_PORT $MQTTS_PORT" >"$d/ports"
@@ -114,8 +142,7 @@ mqtt_broker_setup_dynsec() {
 	plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -1)
 	[ -n "$plugin" ] || return 1
 	[ -s "$d/ca.crt" ] || mqtt_certs "$d" || return 1
-	MQTT_PORT=$(free_port)
-	MQTTS_PORT=$(free_port)
+	_mqtt_where "$d"
 	# Certificate clients carry no password: users without one are fine.
 	# dynsec 2.0 substitutes no %u in patterns: one role per device.
 	cat >"$d/dynsec.json" <<'EOF'
@@ -144,17 +171,24 @@ EOF
 }
 
 mqtt_broker_start() {
-	local d=$1 p
+	local d=$1 p host ns
 	read -r MQTT_PORT MQTTS_PORT <"$d/ports"
+	read -r host ns <"$d/where" 2>/dev/null || host=127.0.0.1
 	if [ -s "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
 		echo "mqtt_broker_start: $d: already running" >&2
 		return 1
 	fi
-	mosquitto -c "$d/mosquitto.conf" >>"$d/broker.out" 2>&1 &
+	# $! must be the broker itself (ip netns exec execs it): no function
+	# or subshell in between.
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" mosquitto -c "$d/mosquitto.conf" >>"$d/broker.out" 2>&1 &
+	else
+		mosquitto -c "$d/mosquitto.conf" >>"$d/broker.out" 2>&1 &
+	fi
 	echo $! >"$d/pid"
 	for p in $MQTT_PORT $MQTTS_PORT; do
 		if grep -q "^listener $p " "$d/mosquitto.conf"; then
-			wait_port 127.0.0.1 "$p" 10 || { cat "$d/broker.out" >&2; return 1; }
+			wait_port "$host" "$p" 10 "$ns" || { cat "$d/broker.out" >&2; return 1; }
 		fi
 	done
 }
@@ -180,7 +214,8 @@ mqtt_pub() {
 	local d=$1 topic=$2
 	shift 2
 	read -r MQTT_PORT MQTTS_PORT <"$d/ports"
-	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -u publisher -P pw-publisher -q 1 \
+	read -r MQTT_HOST _ <"$d/where" 2>/dev/null || MQTT_HOST=127.0.0.1
+	_mqtt_in "$d" mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -u publisher -P pw-publisher -q 1 \
 		-t "$topic" "$@"
 }
 
@@ -188,6 +223,7 @@ mqtts_pub() {
 	local d=$1 topic=$2
 	shift 2
 	read -r MQTT_PORT MQTTS_PORT <"$d/ports"
-	mosquitto_pub -h 127.0.0.1 -p "$MQTTS_PORT" --cafile "$d/ca.crt" \
+	read -r MQTT_HOST _ <"$d/where" 2>/dev/null || MQTT_HOST=127.0.0.1
+	_mqtt_in "$d" mosquitto_pub -h "$MQTT_HOST" -p "$MQTTS_PORT" --cafile "$d/ca.crt" \
 		--cert "$d/publisher.crt" --key "$d/publisher.key" -q 1 -t "$topic" "$@"
 }
