@@ -356,6 +356,11 @@ on_signals(struct watcher *w)
 		return 1;
 	if (hup)
 		reread(w);
+	/* "Check now": with a broker that is down, that means connecting now
+	 * rather than after the backoff (the round alone would only converge
+	 * on the last document again). */
+	if (usr1 && w->mq)
+		tc_mqtt_reconnect_now(w->mq);
 	if (hup || usr1)
 		round_now(w);
 	return 0;
