@@ -15,7 +15,23 @@ Subcommands (all print one JSON object on stdout):
                           reaped too; its exit status is reported)
   waitport PORT LIMIT [T0]  the same without a command, timed from T0
                           (epoch seconds; default now)
-  mem PID...              RSS and PSS (kB) of each PID from smaps_rollup
+  mem PID...              RSS, PSS and USS (kB) of each PID from smaps_rollup
+                          (USS: Private_Clean + Private_Dirty)
+  cpu PID                 the CPU time PID has used so far: schedstat's
+                          nanoseconds on a CPU, and utime+stime in seconds
+  rounds PID FILE N       drive N rounds of a `tunnelctl watch`: SIGUSR1,
+                          then wait until FILE (its watch.json) counts one
+                          more round, N times; the watcher's CPU (schedstat)
+                          and wall time for them, its VmRSS and descriptors
+                          before and after
+  exchanges N LIMIT PID FILE -- CMD...
+                          time N idle periods of a watcher: CMD prints
+                          "BYTES PACKETS" (its traffic so far), read every
+                          0.5 s; a burst of traffic (a keepalive exchange)
+                          ends after 2 s of quiet. The window runs from the
+                          start of one burst to the start of the N+1th: its
+                          bytes, packets, seconds, PID's CPU (schedstat) and
+                          the rounds FILE (watch.json) counted
   idle-asyncio            a python process importing what an asyncio tunnel
                           supervisor would, sitting in its event loop
 Every wait is bounded by LIMIT (seconds); a timeout reports null.
@@ -169,7 +185,7 @@ def cmd_waitport(argv):
 
 
 def rollup(pid):
-    out = {"pid": pid, "rss_kb": None, "pss_kb": None}
+    out = {"pid": pid, "rss_kb": None, "pss_kb": None, "uss_kb": None}
     try:
         with open("/proc/%d/smaps_rollup" % pid, encoding="ascii") as f:
             for line in f:
@@ -178,6 +194,8 @@ def rollup(pid):
                     out["rss_kb"] = int(v.split()[0])
                 elif k == "Pss":
                     out["pss_kb"] = int(v.split()[0])
+                elif k in ("Private_Clean", "Private_Dirty"):
+                    out["uss_kb"] = (out["uss_kb"] or 0) + int(v.split()[0])
         with open("/proc/%d/comm" % pid, encoding="ascii") as f:
             out["comm"] = f.read().strip()
     except OSError:
@@ -187,6 +205,106 @@ def rollup(pid):
 
 def cmd_mem(argv):
     return {"procs": [rollup(int(p)) for p in argv]}
+
+
+def cpu_of(pid):
+    """(nanoseconds on a CPU from schedstat, utime+stime seconds)."""
+    with open("/proc/%d/schedstat" % pid, encoding="ascii") as f:
+        ns = int(f.read().split()[0])
+    with open("/proc/%d/stat" % pid, encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ns, ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cmd_cpu(argv):
+    ns, secs = cpu_of(int(argv[0]))
+    return {"sched_ns": ns, "ticks_s": secs}
+
+
+def vm_rss(pid):
+    with open("/proc/%d/status" % pid, encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def watch_rounds(path):
+    end = time.monotonic() + 10
+    while True:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)["rounds"]
+        except (OSError, ValueError, KeyError):
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.001)
+
+
+def cmd_rounds(argv):
+    import signal
+    pid, path, n = int(argv[0]), argv[1], int(argv[2])
+    out = {"n": n, "rss_kb_before": vm_rss(pid),
+           "fds_before": len(os.listdir("/proc/%d/fd" % pid))}
+    ns0, s0 = cpu_of(pid)
+    t0 = time.perf_counter()
+    r = watch_rounds(path)
+    for _ in range(n):
+        os.kill(pid, signal.SIGUSR1)
+        end = time.monotonic() + 10
+        while True:
+            cur = watch_rounds(path)
+            if cur > r:
+                break
+            if time.monotonic() > end:
+                out["failed"] = "a round did not come within 10 s"
+                return out
+            time.sleep(0.0002)
+        r = cur
+    ns1, s1 = cpu_of(pid)
+    out.update({"wall_s": time.perf_counter() - t0, "sched_ns": ns1 - ns0,
+                "ticks_s": s1 - s0, "rss_kb_after": vm_rss(pid),
+                "fds_after": len(os.listdir("/proc/%d/fd" % pid))})
+    return out
+
+
+def cmd_exchanges(argv):
+    head, cmd = split_cmd(argv)
+    n, limit, pid, path = int(head[0]), float(head[1]), int(head[2]), head[3]
+
+    def read():
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.split()
+        return int(out[0]), int(out[1])
+
+    t0 = time.monotonic()
+    b_prev, p_prev = read()
+    marks, bursts, cur = [], [], None
+    while time.monotonic() - t0 < limit:
+        time.sleep(0.5)
+        now = time.monotonic()
+        b, p = read()
+        if b != b_prev:
+            if cur is None:
+                # totals before this burst: the window holds whole bursts
+                marks.append((now, cpu_of(pid)[0], watch_rounds(path), b_prev, p_prev))
+                if len(marks) == n + 1:
+                    break
+                cur = {"at_s": round(now - t0, 1), "bytes": 0, "packets": 0}
+            cur["bytes"] += b - b_prev
+            cur["packets"] += p - p_prev
+            cur["last"] = now
+            b_prev, p_prev = b, p
+        elif cur is not None and now - cur["last"] >= 2:
+            del cur["last"]
+            bursts.append(cur)
+            cur = None
+    out = {"bursts": bursts, "periods": len(marks) - 1 if marks else 0}
+    if len(marks) >= 2:
+        a, z = marks[0], marks[-1]
+        out.update({"window_s": z[0] - a[0], "cpu_ns": z[1] - a[1], "rounds": z[2] - a[2],
+                    "bytes": z[3] - a[3], "packets": z[4] - a[4]})
+    return out
 
 
 def cmd_idle_asyncio(_argv):
@@ -211,7 +329,8 @@ def main():
         sys.exit(__doc__)
     cmds = {
         "rusage": cmd_rusage, "peakrss": cmd_peakrss, "procs": cmd_procs, "up": cmd_up,
-        "waitport": cmd_waitport, "mem": cmd_mem,
+        "waitport": cmd_waitport, "mem": cmd_mem, "cpu": cmd_cpu, "rounds": cmd_rounds,
+        "exchanges": cmd_exchanges,
         "idle-asyncio": cmd_idle_asyncio,
     }
     fn = cmds.get(sys.argv[1])

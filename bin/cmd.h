@@ -34,6 +34,7 @@ struct opts {
 	int source_flags;		/* --source, --id or --soracom given */
 	const char *splay;		/* sync */
 	int all;			/* stop --all */
+	const char *interval;		/* watch */
 };
 
 /* The command return convention, for every cmd_*():
@@ -52,6 +53,7 @@ int cmd_restart(struct g *g, struct opts *o, int argc, char **argv, struct tc_er
 int cmd_stop(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_sync(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
+int cmd_watch(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_key(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 int cmd_version(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err);
 

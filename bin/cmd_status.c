@@ -12,6 +12,7 @@
 #include "out.h"
 #include "state.h"
 #include "tunnel.h"
+#include "watchfile.h"
 #include "xalloc.h"
 
 /* Mark each running dnat tunnel whose own rules are gone (someone flushed the
@@ -44,6 +45,7 @@ int
 cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 {
 	char (*names)[TC_NAME_MAX + 1] = NULL;
+	struct tc_watch_info w;
 	struct tc_view *v;
 	struct tc_ctx c;
 	size_t n = 0, nv = 0, i;
@@ -60,7 +62,7 @@ cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *er
 		/* No state dir yet: no tunnels. */
 		for (i = 0; i < (size_t)argc; i++)
 			unknown(argv[i]);
-		out_print(g, tc_out_status(NULL, 0, g->json, time(NULL)));
+		out_print(g, tc_out_status(NULL, 0, NULL, g->json, time(NULL)));	/* no dir: no watcher either */
 		return argc > 0 ? exit_code(TC_ERR_NOTUP) : 0;
 	}
 	c.lockfd = tc_lock(c.statefd, 0, NULL);
@@ -94,7 +96,7 @@ cmd_status(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *er
 	/* after the cleanup: a missing rule makes its tunnel not up (exit 3) */
 	if (check_rules(&c, v, nv))
 		notup = 1;
-	out_print(g, tc_out_status(v, nv, g->json, time(NULL)));
+	out_print(g, tc_out_status(v, nv, tc_watch_read(c.statefd, &w) == 0 ? &w : NULL, g->json, time(NULL)));
 	free(v);
 	free(names);
 	tc_ctx_close(&c);

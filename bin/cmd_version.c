@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "mqtt.h"
 #include "nft.h"
 #include "opts.h"
 #include "out.h"
@@ -12,8 +13,8 @@
 int
 cmd_version(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *err)
 {
-	const char *keys[] = { "tunnelctl", "libcurl", "json-c", "nftables", "autossh", "ssh" };
-	const char *vals[6];
+	const char *keys[] = { "tunnelctl", "libcurl", "json-c", "nftables", "libmosquitto", "autossh", "ssh" };
+	const char *vals[7];
 	char autossh[128], ssh[128];
 
 	if (argc > 0)
@@ -22,9 +23,10 @@ cmd_version(struct g *g, struct opts *o, int argc, char **argv, struct tc_err *e
 	vals[1] = tc_fetch_version();
 	vals[2] = tc_json_version();
 	vals[3] = tc_nft_version();
-	vals[4] = tc_tool_version(g->set.autossh[0] ? g->set.autossh : TC_AUTOSSH_DEFAULT,
+	vals[4] = tc_mqtt_version();
+	vals[5] = tc_tool_version(g->set.autossh[0] ? g->set.autossh : TC_AUTOSSH_DEFAULT,
 				  autossh, sizeof(autossh)) == 0 ? autossh : NULL;
-	vals[5] = tc_tool_version(g->set.ssh[0] ? g->set.ssh : TC_SSH_DEFAULT, ssh, sizeof(ssh)) == 0 ? ssh : NULL;
-	out_print(g, tc_out_version(keys, vals, 6, g->json));
+	vals[6] = tc_tool_version(g->set.ssh[0] ? g->set.ssh : TC_SSH_DEFAULT, ssh, sizeof(ssh)) == 0 ? ssh : NULL;
+	out_print(g, tc_out_version(keys, vals, 7, g->json));
 	return 0;
 }

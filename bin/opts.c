@@ -24,7 +24,7 @@ enum {
 	ID_SERVER, ID_REMOTE_PORT, ID_REMOTE_BIND, ID_TARGET, ID_VIA, ID_LOCAL_PORT,
 	ID_KEY, ID_HOST_KEY, ID_TIMEOUT, ID_KEEPALIVE, ID_RUN_AS,
 	ID_SOURCE, ID_ID, ID_SORACOM, ID_CACERT, ID_INTERFACE,
-	ID_SPLAY, ID_ALL, ID_CERTIFICATE, ID_GATE,
+	ID_SPLAY, ID_ALL, ID_CERTIFICATE, ID_GATE, ID_INTERVAL,
 };
 
 struct optdef {
@@ -69,6 +69,7 @@ static const struct optdef table[] = {
 	{ "interface", required_argument, ID_INTERFACE, OG_SOURCE, STR(interface), NULL },
 	{ "splay", required_argument, ID_SPLAY, OG_SPLAY, STR(splay), NULL },
 	{ "all", no_argument, ID_ALL, OG_ALL, NO_SLOT, NULL },
+	{ "interval", required_argument, ID_INTERVAL, OG_WATCH, STR(interval), NULL },
 };
 #undef STR
 #define NDEFS (sizeof(table) / sizeof(table[0]))
@@ -248,6 +249,20 @@ source_resolve(const struct g *g, const struct opts *o, struct tc_source *src, s
 		src->id = setting(g->set.id);
 		if (s && strcmp(s, "no") != 0)
 			src->soracom = strcmp(s, "yes") == 0 ? TC_SORACOM_DEFAULT : s;
+	}
+	src->mqtt_cafile = setting(g->set.mqtt_cafile);
+	src->mqtt_certfile = setting(g->set.mqtt_certfile);
+	src->mqtt_keyfile = setting(g->set.mqtt_keyfile);
+	src->mqtt_username = setting(g->set.mqtt_username);
+	src->mqtt_password_file = setting(g->set.mqtt_password_file);
+	if (setting(g->set.mqtt_keepalive)) {
+		unsigned long long ka;
+
+		/* MQTT's keepalive is 16 bits; under 5 s it is only chatter. */
+		if (tc_parse_uint(g->set.mqtt_keepalive, 65535, &ka) < 0 || ka < 5)
+			return tc_err_set(err, TC_ERR_USAGE, "mqtt_keepalive = '%s' in %s: not 5-65535 seconds",
+					  tc_echo(g->set.mqtt_keepalive, echo), g->settings_path);
+		src->mqtt_keepalive = (unsigned)ka;
 	}
 	if (src->soracom && (src->url || src->id))
 		return tc_err_set(err, TC_ERR_USAGE, "--soracom: cannot be combined with --source or --id");

@@ -14,6 +14,7 @@
 #define OG_SPLAY	0x08u	/* --splay */
 #define OG_ALL		0x10u	/* --all */
 #define OG_VERSION	0x20u	/* -V/--version: only before the command word */
+#define OG_WATCH	0x40u	/* --interval */
 
 /* What opt_parse() found besides options. */
 enum opt_result {

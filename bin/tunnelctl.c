@@ -36,6 +36,8 @@ static const struct cmd cmds[] = {
 	  "status [NAME...] [--json]", "report tunnels; exit 3 if a named one is not up" },
 	{ "sync", cmd_sync, OG_GLOBAL | OG_SOURCE | OG_SPLAY, MUTATING,
 	  "sync  [SOURCE OPTIONS]", "converge running tunnels to the fetched config" },
+	{ "watch", cmd_watch, OG_GLOBAL | OG_SOURCE | OG_WATCH, MUTATING,
+	  "watch [SOURCE OPTIONS]", "keep converging: on an interval, on push, on link-up" },
 	{ "key", cmd_key, OG_GLOBAL, 0,
 	  "key   [--json]", "create the device's own key if missing; print its public key" },
 	{ "version", cmd_version, OG_GLOBAL, 0,
@@ -57,6 +59,7 @@ static const struct {
 	{ OG_SOURCE, "source options: --source URL --id ID | --soracom[=BASE]  [--cacert FILE]\n"
 		     "                [--interface IFACE]\n" },
 	{ OG_SPLAY, "sync options:   --splay SECONDS\n" },
+	{ OG_WATCH, "watch options:  --interval DURATION\n" },
 	{ OG_ALL, "stop options:   --all\n" },
 };
 

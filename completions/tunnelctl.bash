@@ -4,13 +4,14 @@
 # Self-contained: it does not need the bash-completion package's helpers,
 # so it also works when sourced by hand.
 
-_tunnelctl_commands="start stop restart status sync version help"
+_tunnelctl_commands="start stop restart status sync watch key version help"
 _tunnelctl_global_opts="--state-dir --settings -v --verbose -q --quiet --json
 	--wait -h --help -V --version"
 _tunnelctl_tunnel_opts="--server --remote-port --remote-bind --target --via
 	--local-port --key --host-key --timeout --keepalive --run-as --cacert
 	--interface --source --id --soracom"
 _tunnelctl_source_opts="--source --id --soracom --splay --cacert --interface"
+_tunnelctl_watch_opts="--source --id --soracom --cacert --interface --interval"
 
 # Global options that take a value in the next word (or after '=').
 _tunnelctl_global_arg='@(--state-dir|--settings|--wait)'
@@ -85,7 +86,7 @@ _tunnelctl_value()
 	--interface)	_tunnelctl_reply $(_tunnelctl_ifaces) ;;
 	--soracom)	COMPREPLY=() ;;
 	--server|--remote-port|--remote-bind|--target|--local-port|--host-key|\
-	--timeout|--keepalive|--id|--splay|--wait)
+	--timeout|--keepalive|--id|--splay|--wait|--interval)
 			COMPREPLY=() ;;
 	*)		return 1 ;;
 	esac
@@ -144,7 +145,7 @@ _tunnelctl()
 			--server|--remote-port|--remote-bind|--target|--via|\
 			--local-port|--key|--host-key|--timeout|--keepalive|\
 			--run-as|--cacert|--interface|--source|--id|--splay|\
-			--settings|--wait)
+			--interval|--settings|--wait)
 				;;
 			=)	[[ ${words[i - 2]} == --state-dir ]] && state_dir=$w ;;
 			*)	operands+=("$w") ;;
@@ -199,6 +200,18 @@ _tunnelctl()
 	sync)
 		if [[ $cur == -* ]]; then
 			_tunnelctl_reply $_tunnelctl_source_opts
+		else
+			COMPREPLY=()
+		fi ;;
+	watch)
+		if [[ $cur == -* ]]; then
+			_tunnelctl_reply $_tunnelctl_watch_opts
+		else
+			COMPREPLY=()
+		fi ;;
+	key)
+		if [[ $cur == -* ]]; then
+			_tunnelctl_reply --json
 		else
 			COMPREPLY=()
 		fi ;;

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "doc.h"
+#include "fdsnap.h"
 #include "fetch.h"
 
 /* A dead server is noticed within 10 s; a whole fetch, even a slow cellular
@@ -96,8 +97,8 @@ tc_fetch_version(void)
 
 /* The URL without userinfo, query or fragment (they may hold secrets), and
  * with anything unprintable replaced, so messages and logs can show it. */
-static void
-shown_url(const char *url, char *out, size_t outsz)
+void
+tc_fetch_shown_url(const char *url, char *out, size_t outsz)
 {
 	const char *p = url, *sep, *auth, *at, *end;
 	size_t o = 0;
@@ -360,6 +361,20 @@ copy_header(CURL *h, const char *name)
 	return strdup(hdr->value);
 }
 
+/* libcurl 7.88 opens its sockets without SOCK_CLOEXEC; a connection kept
+ * between watch's polls must not live on in a program started meanwhile. */
+static int
+sockopt_cloexec(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	int f = fcntl(fd, F_GETFD);
+
+	(void)clientp;
+	(void)purpose;
+	if (f >= 0 && !(f & FD_CLOEXEC))
+		fcntl(fd, F_SETFD, f | FD_CLOEXEC);
+	return CURL_SOCKOPT_OK;
+}
+
 static int
 set_options(CURL *h, const char *url, const struct tc_fetch_opts *o,
 	    struct sink *s, struct curl_slist *hdrs, char *errbuf)
@@ -383,6 +398,7 @@ set_options(CURL *h, const char *url, const struct tc_fetch_opts *o,
 	SET(CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
 	/* No SIGALRM for DNS timeouts: signals belong to the caller. */
 	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_SOCKOPTFUNCTION, sockopt_cloexec);
 	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SET(CURLOPT_WRITEFUNCTION, sink_write);
 	SET(CURLOPT_WRITEDATA, s);
@@ -507,6 +523,7 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 	   size_t max, struct tc_fetch_result *out, struct tc_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
+	struct tc_fdsnap snap;
 	struct sink s = { .max = max };
 	struct curl_slist *hdrs = NULL;
 	int failed = 0, sent_validator, ret = -1;
@@ -533,7 +550,11 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 		tc_err_set(err, TC_ERR_RUNTIME, "%s: cannot set up libcurl", shown);
 		goto done;
 	}
+	/* The socket has CLOEXEC from sockopt_cloexec; what libcurl keeps
+	 * besides (its multi handle's wake-up socketpair) gets it here. */
+	tc_fdsnap_take(&snap);
 	rc = curl_easy_perform(h);
+	tc_fdsnap_cloexec_new(&snap, NULL, 0);
 	curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize);
 	curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &body);
 	out->bytes_received = (size_t)hsize + (size_t)body;
@@ -588,7 +609,7 @@ tc_fetch(const char *url, const struct tc_fetch_opts *o,
 	if (o == NULL)
 		o = &defaults;
 	max = o->max_bytes > 0 ? o->max_bytes : TC_DOC_MAX;
-	shown_url(url != NULL && url[0] != '\0' ? url : "(empty URL)", shown,
+	tc_fetch_shown_url(url != NULL && url[0] != '\0' ? url : "(empty URL)", shown,
 		  sizeof(shown));
 	switch (classify(url)) {
 	case SRC_HTTP:

@@ -46,8 +46,15 @@ int tc_fetch(const char *url, const struct tc_fetch_opts *o,
 void tc_fetch_result_free(struct tc_fetch_result *r);
 
 /* Close the connections kept open between fetches (a later fetch opens new
- * ones). Call it before starting anything that could inherit the sockets. */
+ * ones). Call it before starting anything that could inherit the sockets,
+ * unless, as watch does, the connection is kept on purpose: every socket
+ * libcurl opens here is CLOEXEC, so only a fork() without exec() (which
+ * closes the descriptors it does not need) could hold it. */
 void tc_fetch_cleanup(void);
+
+/* url as messages and status show it: no userinfo, query or fragment (they
+ * may hold secrets), unprintable bytes replaced, cut with "..." to fit. */
+void tc_fetch_shown_url(const char *url, char *out, size_t outsz);
 
 /* libcurl's version string, for `tunnelctl version`. */
 const char *tc_fetch_version(void);

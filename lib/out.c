@@ -157,8 +157,25 @@ status_obj(const struct tc_view *v, time_t now)
 	return o;
 }
 
+static json_object *
+watch_obj(const struct tc_watch_info *w)
+{
+	json_object *o = jobj();
+	char buf[32];
+
+	json_object_object_add(o, "pid", jint(w->pid));
+	json_object_object_add(o, "source", jstr(w->source));
+	rfc3339(w->last_check_at, buf, sizeof(buf));
+	json_object_object_add(o, "last_check_at", w->last_check_at ? jstr(buf) : NULL);
+	rfc3339(w->last_change_at, buf, sizeof(buf));
+	json_object_object_add(o, "last_change_at", w->last_change_at ? jstr(buf) : NULL);
+	json_object_object_add(o, "last_error", w->last_error[0] ? jstr(w->last_error) : NULL);
+	return o;
+}
+
 char *
-tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
+tc_out_status(const struct tc_view *v, size_t n, const struct tc_watch_info *watch, int json,
+	      time_t now)
 {
 	struct sb b = { 0 };
 	size_t i, w = 16;
@@ -169,6 +186,7 @@ tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 		for (i = 0; i < n; i++)
 			json_object_array_add(arr, status_obj(&v[i], now));
 		json_object_object_add(o, "tunnels", arr);
+		json_object_object_add(o, "watch", watch ? watch_obj(watch) : NULL);
 		return json_done(o);
 	}
 	/* As wide as the longest name (up to 32), so no row shifts. */
@@ -198,6 +216,14 @@ tc_out_status(const struct tc_view *v, size_t n, int json, time_t now)
 		sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6u %-9s %s\n", (int)w, s->name, state_of(&v[i]), pid,
 			  v[i].rec.origin_sync ? "sync" : "start", server, target, remote_port(&v[i]), rem,
 			  le ? le : "-");
+	}
+	if (watch) {
+		char at[32];
+
+		rfc3339(watch->last_check_at, at, sizeof(at));
+		sb_printf(&b, "\nwatch: pid %ld, %s, last check %s%s%s\n", (long)watch->pid, watch->source,
+			  watch->last_check_at ? at : "not yet", watch->last_error[0] ? ", last error: " : "",
+			  watch->last_error);
 	}
 	return sb_done(&b);
 }

@@ -8,9 +8,13 @@
 
 #include "plan.h"
 #include "tunnel.h"
+#include "watchfile.h"
 
-/* status: a table (header + one row per tunnel) or the contract's JSON. */
-char *tc_out_status(const struct tc_view *v, size_t n, int json, time_t now);
+/* status: a table (header + one row per tunnel, and a line on the running
+ * watcher) or the contract's JSON ({"tunnels": [...], "watch": null or
+ * {...}}). w: the live watcher, or NULL. */
+char *tc_out_status(const struct tc_view *v, size_t n, const struct tc_watch_info *w, int json,
+		    time_t now);
 
 /* sync: one line per tunnel (`NAME: started (not running)`), or
  * {"started":[..],"restarted":[..],"stopped":[..],"unchanged":[..],"expired":[..],

@@ -33,6 +33,13 @@ static const struct key {
 	{ "interface", offsetof(struct tc_settings, interface) },
 	{ "key", offsetof(struct tc_settings, key) },
 	{ "gate", offsetof(struct tc_settings, gate) },
+	{ "interval", offsetof(struct tc_settings, interval) },
+	{ "mqtt_cafile", offsetof(struct tc_settings, mqtt_cafile) },
+	{ "mqtt_certfile", offsetof(struct tc_settings, mqtt_certfile) },
+	{ "mqtt_keyfile", offsetof(struct tc_settings, mqtt_keyfile) },
+	{ "mqtt_username", offsetof(struct tc_settings, mqtt_username) },
+	{ "mqtt_password_file", offsetof(struct tc_settings, mqtt_password_file) },
+	{ "mqtt_keepalive", offsetof(struct tc_settings, mqtt_keepalive) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -20,6 +20,13 @@ struct tc_settings {
 	char interface[TC_SETTING_MAX];
 	char key[TC_SETTING_MAX];	/* the device key's path; "" = TC_DEVKEY_DEFAULT */
 	char gate[TC_SETTING_MAX];	/* yes: every tunnel's server runs tunnelctl-gate */
+	char interval[TC_SETTING_MAX];	/* watch: a duration */
+	char mqtt_cafile[TC_SETTING_MAX];
+	char mqtt_certfile[TC_SETTING_MAX];
+	char mqtt_keyfile[TC_SETTING_MAX];
+	char mqtt_username[TC_SETTING_MAX];
+	char mqtt_password_file[TC_SETTING_MAX];
+	char mqtt_keepalive[TC_SETTING_MAX];	/* seconds */
 };
 
 /* Read `path` into s (fields not in the file are left as they are).

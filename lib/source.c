@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "mqtt.h"
 #include "sha256.h"
 #include "source.h"
 #include "spec.h"
@@ -197,6 +198,48 @@ soracom_load(int statefd, const struct tc_source *src, struct tc_doc_result *out
 	return fetch_parse(statefd, url, src, parse_doc, &a, not_modified, err);
 }
 
+void
+tc_source_mqtt_opts(const struct tc_source *src, struct tc_mqtt_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->url = src->url;
+	o->id = src->id;
+	o->cafile = src->mqtt_cafile ? src->mqtt_cafile : src->cacert;
+	o->certfile = src->mqtt_certfile;
+	o->keyfile = src->mqtt_keyfile;
+	o->username = src->mqtt_username;
+	o->password_file = src->mqtt_password_file;
+	o->keepalive_s = src->mqtt_keepalive;
+}
+
+int
+tc_source_parse_mqtt(const char *buf, size_t len, const char *id, struct tc_doc_result *out,
+		     struct tc_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	/* SPEC: an empty payload means this device has no entry. */
+	if (len == 0)
+		return 0;
+	return tc_doc_parse(buf, len, id, out, err);
+}
+
+/* One retained message; nothing cached (the broker keeps the document). */
+static int
+mqtt_load(const struct tc_source *src, struct tc_doc_result *out, struct tc_err *err)
+{
+	struct tc_mqtt_opts o;
+	char *buf;
+	size_t len;
+	int rc;
+
+	tc_source_mqtt_opts(src, &o);
+	if (tc_mqtt_get(&o, &buf, &len, err) < 0)
+		return -1;
+	rc = tc_source_parse_mqtt(buf, len, src->id, out, err);
+	free(buf);
+	return rc;
+}
+
 int
 tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *out,
 	       int *not_modified, struct tc_err *err)
@@ -208,9 +251,14 @@ tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *o
 	*not_modified = 0;
 	if (src->soracom)
 		rc = soracom_load(statefd, src, out, not_modified, err);
+	else if (tc_mqtt_is_url(src->url))
+		rc = mqtt_load(src, out, err);
 	else
 		rc = fetch_parse(statefd, src->url, src, parse_doc, &a, not_modified, err);
-	/* Tunnels are started next: no socket of ours may live on in them. */
-	tc_fetch_cleanup();
+	/* Tunnels are started next: no socket of ours may live on in them
+	 * (watch keeps its connection: CLOEXEC, and the supervisor's spawn
+	 * closes every descriptor above its own). */
+	if (!src->keep_connection)
+		tc_fetch_cleanup();
 	return rc;
 }

@@ -1,5 +1,8 @@
 /* fetchctl: drive lib/fetch.c alone, for integration tests and benchmarks.
- * Prints the result as key=value lines; exit 0 ok, 69 fetch error, 1 other. */
+ * Prints the result as key=value lines; exit 0 ok, 69 fetch error, 1 other.
+ * With --load ID it drives lib/source.c instead: tc_source_load --repeat
+ * times (--keep: keep_connection, as watch does; --state DIR: the validator
+ * cache), one line per load, then which of its descriptors lack CLOEXEC. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include "fetch.h"
+#include "source.h"
+#include "state.h"
 
 #define EXIT_FETCH 69	/* SPEC: the config source could not be fetched */
 
@@ -20,7 +28,77 @@ usage(void)
 {
 	fprintf(stderr, "usage: fetchctl URL [--etag E] [--last-modified L] "
 		"[--cacert F] [--timeout S] [--connect-timeout S] "
-		"[--max-bytes N] [--body FILE]\n");
+		"[--max-bytes N] [--body FILE]\n"
+		"       fetchctl --load ID URL [--repeat N] [--keep] [--state DIR] [--cacert F]\n");
+}
+
+/* The descriptors above stderr: how many are sockets, and which sockets lack
+ * CLOEXEC (a comma list, "" when none; the test's own inherited pipes and
+ * files are not ours to judge). */
+static void
+fd_report(void)
+{
+	char path[64], list[512] = "";
+	struct dirent *de;
+	struct stat st;
+	size_t o = 0;
+	int sockets = 0, fd, f, n;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		fd = atoi(de->d_name);
+		if (fd <= 2 || fd == dirfd(d))
+			continue;
+		n = snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (n <= 0 || (size_t)n >= sizeof(path) || stat(path, &st) != 0)
+			continue;
+		if (S_ISSOCK(st.st_mode))
+			sockets++;
+		f = fcntl(fd, F_GETFD);
+		if (f >= 0 && !(f & FD_CLOEXEC) && S_ISSOCK(st.st_mode)) {
+			n = snprintf(list + o, sizeof(list) - o, "%s%d", o ? "," : "", fd);
+			if (n > 0 && (size_t)n < sizeof(list) - o)
+				o += (size_t)n;
+		}
+	}
+	closedir(d);
+	printf("sockets=%d\nsockets_not_cloexec=%s\n", sockets, list);
+}
+
+static int
+load(const char *url, const char *id, const char *cacert, const char *state,
+     long repeat, int keep)
+{
+	struct tc_source src = { 0 };
+	struct tc_doc_result doc;
+	struct tc_err err = { 0 };
+	int statefd = -1, nm, rc = 0;
+
+	if (state != NULL && (statefd = tc_state_open(state, 1, &err)) < 0) {
+		fprintf(stderr, "fetchctl: %s\n", err.msg);
+		return 1;
+	}
+	src.url = url;
+	src.id = id;
+	src.cacert = cacert;
+	src.keep_connection = keep;
+	for (long i = 1; i <= repeat; i++) {
+		if (tc_source_load(statefd, &src, &doc, &nm, &err) < 0) {
+			fprintf(stderr, "fetchctl: %s\n", err.msg);
+			rc = err.kind == TC_ERR_FETCH ? EXIT_FETCH : 1;
+			break;
+		}
+		printf("load=%ld not_modified=%d has_device=%d n=%zu\n", i, nm, doc.has_device,
+		       doc.n);
+		tc_doc_result_free(&doc);
+	}
+	fd_report();
+	tc_fetch_cleanup();
+	if (statefd >= 0)
+		close(statefd);
+	return fflush(stdout) == EOF ? 1 : rc;
 }
 
 static int
@@ -78,14 +156,19 @@ main(int argc, char **argv)
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "max-bytes", required_argument, NULL, 'm' },
 		{ "body", required_argument, NULL, 'b' },
+		{ "load", required_argument, NULL, 'L' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tc_fetch_opts o = { 0 };
 	struct tc_fetch_result r;
 	struct tc_err err = { 0 };
-	const char *body = NULL;
-	long v;
+	const char *body = NULL, *load_id = NULL, *state = NULL;
+	long v, repeat = 1;
+	int keep = 0;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -94,6 +177,15 @@ main(int argc, char **argv)
 		case 'l': o.last_modified = optarg; break;
 		case 'c': o.cacert = optarg; break;
 		case 'b': body = optarg; break;
+		case 'L': load_id = optarg; break;
+		case 'k': keep = 1; break;
+		case 's': state = optarg; break;
+		case 'r':
+			if (parse_num(optarg, 1000, &repeat) < 0) {
+				fprintf(stderr, "fetchctl: bad number: %s\n", optarg);
+				return 1;
+			}
+			break;
 		case 't':
 		case 'C':
 		case 'm':
@@ -120,6 +212,8 @@ main(int argc, char **argv)
 		usage();
 		return 1;
 	}
+	if (load_id != NULL)
+		return load(argv[optind], load_id, o.cacert, state, repeat, keep);
 	if (tc_fetch(argv[optind], &o, &r, &err) < 0) {
 		fprintf(stderr, "fetchctl: %s\n", err.msg);
 		return err.kind == TC_ERR_FETCH ? EXIT_FETCH : 1;

@@ -25,11 +25,12 @@ mkdir -p "$tmp/files/keydir"
 : >"$tmp/files/key-one"
 : >"$tmp/files/key-two"
 
-commands="help restart start status stop sync version"
+commands="help key restart start status stop sync version watch"
 global_opts="--help --json --quiet --settings --state-dir --verbose --version --wait"
 tunnel_opts="--cacert --host-key --id --interface --keepalive --key --local-port --remote-bind
 --remote-port --run-as --server --soracom --source --target --timeout --via"
 source_opts="--cacert --id --interface --soracom --source --splay"
+watch_opts="--cacert --id --interface --interval --soracom --source"
 
 norm() { tr -s ' \n' '\n\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -90,6 +91,14 @@ expect bash "tunnel options after 'tunnelctl start x --'" "$tunnel_opts" \
 	"$(bcomp -- 'tunnelctl start x --')"
 expect bash "source options after 'tunnelctl sync --'" "$source_opts" \
 	"$(bcomp -- 'tunnelctl sync --')"
+expect bash "watch options after 'tunnelctl watch --'" "$watch_opts" \
+	"$(bcomp -- 'tunnelctl watch --')"
+expect bash "'watch --interv' offers --interval" "--interval" "$(bcomp -- 'tunnelctl watch --interv')"
+expect bash "'watch --interval ' offers no value" "" "$(bcomp -- 'tunnelctl watch --interval ')"
+expect bash "'watch --interval 30s --' still offers watch options" "$watch_opts" \
+	"$(bcomp -- 'tunnelctl watch --interval 30s --')"
+expect bash "'key --' offers --json" "--json" "$(bcomp -- 'tunnelctl key --')"
+expect bash "'key ' offers nothing" "" "$(bcomp TUNNELCTL_STATE_DIR="$sd" -- 'tunnelctl key ')"
 expect bash "'--via ' offers direct dnat" "direct dnat" \
 	"$(bcomp -- 'tunnelctl start x --via ')"
 expect bash "'--via dn' offers dnat" "dnat" \
@@ -212,6 +221,9 @@ expect zsh "tunnel options after 'tunnelctl start x --'" "$tunnel_opts" \
 	"$(zcomp -- 'tunnelctl start x --')"
 expect zsh "source options after 'tunnelctl sync --'" "$source_opts" \
 	"$(zcomp -- 'tunnelctl sync --')"
+expect zsh "watch options after 'tunnelctl watch --'" "$watch_opts" \
+	"$(zcomp -- 'tunnelctl watch --')"
+expect zsh "'key --' offers --json" "--json" "$(zcomp -- 'tunnelctl key --')"
 expect zsh "'--via ' offers direct dnat" "direct dnat" \
 	"$(zcomp -- 'tunnelctl start x --via ')"
 expect zsh "'stop ' offers tunnels from TUNNELCTL_STATE_DIR, no dot-entries" \

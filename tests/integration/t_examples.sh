@@ -19,7 +19,7 @@ DOCCTL=$TC_BUILDDIR/tests/helpers/docctl
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_examples.XXXXXX") || exit 1
 at_exit "rm -rf '$tmp'"
 
-units="tunnelctl-sync.service tunnelctl-sync.timer tunnelctl@.service"
+units="tunnelctl-sync.service tunnelctl-sync.timer tunnelctl@.service tunnelctl-watch.service"
 docs="tunnels-native.json userdata-soracom.json"
 for f in $units $docs tunnelctl.conf tunnelctl.cron tunnelctl-playbook.yml \
 	config-server.md README.md; do
@@ -108,7 +108,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	man=--man=no
 	systemd-analyze verify --help 2>/dev/null | grep -q -- --man || man=
 	for u in tunnelctl-sync.service tunnelctl-sync.timer \
-		tunnelctl@inverter-web.service; do
+		tunnelctl@inverter-web.service tunnelctl-watch.service; do
 		# verify exits 0 on many errors it only reports ("ignoring"):
 		# any message about our units fails the test.
 		(cd "$tmp/units" && systemd-analyze verify $man "$tmp/units/$u") \
@@ -136,6 +136,20 @@ check "sync unit allows netlink" \
 check "sync unit leaves /proc/sys writable (route_localnet)" \
 	bash -c '! grep -qE "^ProtectKernelTunables=(yes|true|1)" "$1"' _ \
 	"$EX/tunnelctl-sync.service"
+# The watch unit: a long-running service that leaves the tunnels up.
+wu=$EX/tunnelctl-watch.service
+check "watch unit: Type=simple, ExecStart=/usr/sbin/tunnelctl watch" \
+	bash -c 'grep -qx "Type=simple" "$1" && grep -qx "ExecStart=/usr/sbin/tunnelctl watch" "$1"' _ "$wu"
+check "watch unit: restarted on failure" grep -qx 'Restart=on-failure' "$wu"
+check "watch unit: after and wants network-online.target" \
+	bash -c 'grep -qx "After=network-online.target" "$1" && grep -qx "Wants=network-online.target" "$1"' _ "$wu"
+check "watch unit: reload is SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$wu"
+check "watch unit: stopping it leaves the tunnels up (KillMode=process)" grep -qx 'KillMode=process' "$wu"
+check "watch unit: RuntimeDirectory=tunnelctl tunnelctl-fw, preserved" \
+	bash -c 'grep -qx "RuntimeDirectory=tunnelctl tunnelctl-fw" "$1" && grep -qx "RuntimeDirectoryPreserve=yes" "$1"' _ "$wu"
+check "watch unit: the sync unit's hardening, line for line" bash -c '
+	h="^(CapabilityBoundingSet|RestrictAddressFamilies|NoNewPrivileges|Protect[A-Za-z]*|Private[A-Za-z]*|Restrict[A-Za-z]*|LockPersonality|MemoryDenyWriteExecute|SystemCall[A-Za-z]*|UMask)="
+	diff <(grep -E "$h" "$1") <(grep -E "$h" "$2")' _ "$EX/tunnelctl-sync.service" "$wu"
 check "timer runs every 5 minutes with a random delay" \
 	bash -c 'grep -qx "OnUnitActiveSec=5min" "$1" && grep -q "^RandomizedDelaySec=" "$1"' _ \
 	"$EX/tunnelctl-sync.timer"
@@ -203,7 +217,8 @@ fi
 
 # ---- settings file and cron line -------------------------------------
 
-known="source id soracom state_dir run_as autossh ssh splay cacert interface"
+known="source id soracom state_dir run_as autossh ssh splay cacert interface key interval"
+known="$known mqtt_cafile mqtt_certfile mqtt_keyfile mqtt_username mqtt_password_file mqtt_keepalive"
 bad=$(sed -n -E 's/^[[:space:]]*#?[[:space:]]*([a-z_]+)[[:space:]]*=.*/\1/p' \
 	"$EX/tunnelctl.conf" | while read -r k; do
 		case " $known " in *" $k "*) ;; *) echo "$k" ;; esac

@@ -215,6 +215,25 @@ fc "http://127.0.0.1:$DEAD/doc.json"
 check "connection refused -> exit 69 in under 2 s" \
 	test $rc = $EX_FETCH -a $ms -lt 2000 -a -n "$(grep 'connection refused' "$T/err")"
 
+# --- a kept connection (watch) -------------------------------------------------
+
+mkdir -p "$T/root/ka"
+printf '{"version": 1, "devices": {"ka-1": {"tunnels": []}}}\n' >"$T/root/ka/doc.json"
+start_httpd keep --keep-alive
+conns() { grep -o '"conn": [0-9]*' "$T/keep.log" | sort -u | wc -l; }
+fc --load ka-1 --repeat 3 --keep --state "$T/kstate" "http://127.0.0.1:$PORT/ka/doc.json"
+check "three loads with keep_connection: 200 then two 304s from the validator cache" \
+	test $rc = 0 -a "$(grep -c 'not_modified=1 has_device=1' "$T/out")" = 2 \
+	-a "$(log_field keep status)" = 304
+check "three loads with keep_connection: one connection" test "$(conns)" = 1
+check "the kept connection is open and CLOEXEC (nothing leaks into a tunnel)" \
+	test "$(field sockets)" -ge 1 -a -z "$(field sockets_not_cloexec)" \
+	-a -n "$(grep '^sockets_not_cloexec=$' "$T/out")"
+: >"$T/keep.log"
+fc --load ka-1 --repeat 2 --state "$T/kstate2" "http://127.0.0.1:$PORT/ka/doc.json"
+check "two loads as sync does them: a connection each, none left open" \
+	test $rc = 0 -a "$(conns)" = 2 -a "$(field sockets)" = 0
+
 # --- TLS ----------------------------------------------------------------------
 
 if command -v openssl >/dev/null 2>&1 &&

@@ -65,7 +65,7 @@ section() {
 }
 
 for sec in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "SETTINGS FILE" \
-	"CONFIG DOCUMENTS" "SYNC SEMANTICS" STATES "STATUS JSON" FIREWALL \
+	"CONFIG DOCUMENTS" "MQTT SOURCES" "SYNC SEMANTICS" WATCH STATES "STATUS JSON" FIREWALL \
 	ENVIRONMENT FILES "EXIT STATUS" SECURITY EXAMPLES "SEE ALSO"; do
 	check "section $sec" grep -qx -- "$sec" "$tmp/page"
 done
@@ -102,16 +102,33 @@ fi
 for o in --wait --run-as --cacert --interface -v -q -h -V --help --version; do
 	check "option $o is documented" mentions "$o"
 done
-for k in source id soracom state_dir run_as autossh ssh splay cacert interface; do
+for k in source id soracom state_dir run_as autossh ssh splay cacert interface interval \
+	mqtt_cafile mqtt_certfile mqtt_keyfile mqtt_username mqtt_password_file mqtt_keepalive; do
 	check "settings key $k is documented" grep -qE "^ +$k = " "$tmp/page"
 done
 section STATES >"$tmp/states"
 for s in starting up retrying expired failed; do
 	check "state $s is documented" grep -qE "^ +$s( |\$)" "$tmp/states"
 done
-for f in .lock spec.json run.json pid key known_hosts .fetch/ .localnet/; do
+for f in .lock spec.json run.json pid key known_hosts .fetch/ .localnet/ watch.json .watch.lock; do
 	check "file $f is documented" grep -qF -- "$f" "$tmp/page"
 done
+# watch: its signals, its object in status --json, its unit, the MQTT examples.
+section WATCH >"$tmp/watch"
+for sig in SIGTERM SIGINT SIGHUP SIGUSR1 SIGKILL; do
+	check "WATCH: what $sig does" grep -qE "^ +([A-Z0-9]+, )*$sig" "$tmp/watch"
+done
+section "STATUS JSON" >"$tmp/sj"
+for k in '"watch"' '"last_check_at"' '"last_change_at"' last_error; do
+	check "STATUS JSON: the watch object's $k" grep -qF -- "$k" "$tmp/sj"
+done
+check "EXAMPLES: systemctl enable --now tunnelctl-watch" \
+	grep -qF 'systemctl enable --now tunnelctl-watch' <(section EXAMPLES)
+section "MQTT SOURCES" >"$tmp/mqtt"
+check "MQTT SOURCES: AWS IoT Core, on 8883, with the certificate files" sh -c \
+	"grep -q 'amazonaws.com:8883/tunnelctl/{id}/config' '$tmp/mqtt' && grep -q 'mqtt_certfile = ' '$tmp/mqtt'"
+check "MQTT SOURCES: a mosquitto broker's configuration" grep -q 'require_certificate true' "$tmp/mqtt"
+check "the MQTT draft is folded in and gone" test ! -e "$TC_SRCDIR/man/tunnelctl-mqtt.draft"
 for x in 'ssh(1)' 'autossh(1)' 'nft(8)' 'sshd_config(5)'; do
 	check "SEE ALSO $x" grep -qF -- "$x" <(section "SEE ALSO")
 done

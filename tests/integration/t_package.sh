@@ -76,11 +76,15 @@ check "$(basename "$DEB") was built" test -f "$DEB"
 # --- the .deb itself ---
 depends=$(dpkg-deb -f "$DEB" Depends)
 diag "Depends: $depends"
-for d in autossh openssh-client libcurl4 libjson-c5 libnftnl11 libmnl0; do
+for d in autossh openssh-client libcurl4 libjson-c5 libnftnl11 libmnl0 libmosquitto1; do
 	check "Depends names $d" grep -qE "(^|, )$d( |,|$)" <<<"$depends"
 done
 dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|' >"$WORK/contents"
-check "no file outside /usr" bash -c '! grep -vE "^/(usr(/.*)?)?/?$" "$1"' _ "$WORK/contents"
+# ... but the watch unit, where Debian 12's debhelper puts units.
+check "no file outside /usr (but the watch unit in /lib/systemd/system)" bash -c \
+	'! grep -vE "^/(usr(/.*)?)?/?$|^/lib(/systemd(/system(/tunnelctl-watch\.service)?)?)?/?$" "$1"' _ "$WORK/contents"
+check "the .deb holds /lib/systemd/system/tunnelctl-watch.service" \
+	grep -qx /lib/systemd/system/tunnelctl-watch.service "$WORK/contents"
 
 # --- install ---
 at_exit "dpkg --purge tunnelctl"
@@ -100,14 +104,14 @@ out=$("$B" version 2>&1)
 is "$?" 0 "tunnelctl version runs from the package"
 diag "$out"
 is "$(sed -n 1p <<<"$out")" "tunnelctl ${VERSION%%-*}" "version is the package's upstream version"
-for k in libcurl json-c nftables autossh ssh; do
+for k in libcurl json-c nftables libmosquitto autossh ssh; do
 	check "version reports $k" grep -qE "^$k [^ (]" <<<"$out"
 done
 "$B" version --json >"$WORK/v.json" 2>/dev/null
-check "version --json has tunnelctl libcurl json-c nftables autossh ssh" python3 -c '
+check "version --json has tunnelctl libcurl json-c nftables libmosquitto autossh ssh" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-sys.exit(0 if sorted(d) == sorted(["tunnelctl","libcurl","json-c","nftables","autossh","ssh"]) and all(d.values()) else 1)' "$WORK/v.json"
+sys.exit(0 if sorted(d) == sorted(["tunnelctl","libcurl","json-c","nftables","libmosquitto","autossh","ssh"]) and all(d.values()) else 1)' "$WORK/v.json"
 "$B" help >/dev/null 2>&1
 is "$?" 0 "tunnelctl help exits 0"
 
@@ -125,9 +129,19 @@ check "bash completion loads and registers tunnelctl" bash -c \
 	'. /usr/share/bash-completion/completions/tunnelctl && complete -p tunnelctl >/dev/null'
 EX=/usr/share/doc/tunnelctl/examples
 check "examples under $EX" test -d "$EX"
-for f in tunnelctl-sync.service tunnelctl-sync.timer tunnelctl.conf tunnels-native.json; do
+for f in tunnelctl-sync.service tunnelctl-sync.timer tunnelctl-watch.service tunnelctl.conf \
+	tunnels-native.json; do
 	check "example $f installed uncompressed" test -s "$EX/$f"
 done
+U=/lib/systemd/system/tunnelctl-watch.service
+check "watch unit installed as $U, the example's text" cmp -s "$U" "$EX/tunnelctl-watch.service"
+check "watch unit installed disabled (nothing in /etc/systemd/system wants it)" \
+	bash -c '! find /etc/systemd/system -name tunnelctl-watch.service 2>/dev/null | grep -q .'
+if command -v systemctl >/dev/null; then
+	is "$(systemctl is-enabled tunnelctl-watch.service 2>/dev/null)" disabled "systemctl is-enabled: disabled"
+else
+	skip "systemctl not installed"
+fi
 check "/usr/share/doc/tunnelctl/copyright" test -s /usr/share/doc/tunnelctl/copyright
 check "/usr/share/doc/tunnelctl/changelog.gz" test -s /usr/share/doc/tunnelctl/changelog.gz
 check "tmpfiles snippet installed" grep -q '^d /run/tunnelctl :\?0700 root root' /usr/lib/tmpfiles.d/tunnelctl.conf
@@ -194,17 +208,28 @@ if [ "$tunnel" = 1 ]; then
 	spid=$(pstate pid)
 	at_exit "kill -9 $spid"
 	is "$(fetch_token "$RPORT")" "$TOKEN" "the tunnel reaches the target"
+	# A watcher started by hand on the default state directory (its
+	# document has no entry for it: it leaves the hand tunnel alone).
+	printf '{"version": 1, "devices": {}}\n' >"$WORK/none.json"
+	"$B" --settings "$SETTINGS" watch --source "$WORK/none.json" --id pkg-dev >/dev/null 2>&1 &
+	wpid=$!
+	at_exit "kill -9 $wpid"
+	check "a watcher runs on /run/tunnelctl" wait_for 10 test -s /run/tunnelctl/watch.json
 
 	# Reinstalling (what an upgrade does) must leave the tunnel alone.
 	dpkg -i "$DEB" >"$WORK/reinstall.log" 2>&1
 	is "$?" 0 "reinstall (upgrade path) succeeds"
 	check "the supervisor survived the reinstall" kill -0 "$spid"
+	check "the watcher survived the reinstall" kill -0 "$wpid"
 	is "$(pstate state)" up "the tunnel is still up after the reinstall"
 
 	# Removal stops it: no supervisor or ssh outlives the binary.
 	apt-get remove -y -q -o DPkg::Lock::Timeout=60 -o Dpkg::Use-Pty=0 tunnelctl >"$WORK/remove.log" 2>&1
 	is "$?" 0 "apt-get remove tunnelctl"
 	check "removal stopped the tunnel's supervisor" wait_for 10 bash -c '! kill -0 "$1"' _ "$spid"
+	check "removal stopped the watcher first" wait_for 10 bash -c '! kill -0 "$1"' _ "$wpid"
+	wait "$wpid"
+	is "$?" 0 "the watcher ended with 0 (SIGTERM)"
 	check "the remote port is closed after removal" wait_port_closed 127.0.0.1 "$RPORT" 10
 	check "no tunnel dir left in /run/tunnelctl" test ! -e /run/tunnelctl/pkg
 	check "remove keeps the package's conffiles state (rc)" \

@@ -30,7 +30,7 @@ rc=$?
 is "$rc" 0 "version exits 0"
 check "version writes nothing to stderr" test ! -s "$WORK/err"
 is "$(echo "$out" | sed -n 1p)" "tunnelctl $want_version" "first line: tunnelctl $want_version"
-for k in libcurl json-c nftables autossh ssh; do
+for k in libcurl json-c nftables libmosquitto autossh ssh; do
 	check "version has a '$k' line with a value" grep -qE "^$k [^ ]" <<<"$out"
 done
 is "$(echo "$out" | wc -l)" 6 "version prints six lines"
@@ -52,8 +52,8 @@ jcheck() { # jcheck FILE PYTHON-EXPR-ON-d
 t version --json >"$WORK/v.json" 2>"$WORK/err"
 is "$?" 0 "version --json exits 0"
 check "version --json is valid JSON" jcheck "$WORK/v.json" 'isinstance(d, dict)'
-check "version --json has exactly tunnelctl libcurl json-c nftables autossh ssh" \
-	jcheck "$WORK/v.json" 'sorted(d) == sorted(["tunnelctl","libcurl","json-c","nftables","autossh","ssh"])'
+check "version --json has exactly tunnelctl libcurl json-c nftables libmosquitto autossh ssh" \
+	jcheck "$WORK/v.json" 'sorted(d) == sorted(["tunnelctl","libcurl","json-c","nftables","libmosquitto","autossh","ssh"])'
 check "version --json: tunnelctl is $want_version" jcheck "$WORK/v.json" "d['tunnelctl'] == '$want_version'"
 check "version --json: every value a non-empty string" \
 	jcheck "$WORK/v.json" 'all(isinstance(v, str) and v for v in d.values())'

@@ -92,7 +92,7 @@ status_json(void)
 	v[2].run.state = TC_ST_FAILED;
 	v[2].rule_missing = 1;
 
-	o = parsed(tc_out_status(v, 3, 1, NOW));
+	o = parsed(tc_out_status(v, 3, NULL, 1, NOW));
 	ok(o && json_object_object_get_ex(o, "tunnels", &arr) && json_object_array_length(arr) == 3,
 	   "status --json: {\"tunnels\": [3 objects]}");
 	if (!o)
@@ -134,12 +134,12 @@ status_json(void)
 	   "a missing rule is reported in last_error");
 	json_object_put(o);
 
-	o = parsed(tc_out_status(NULL, 0, 1, NOW));
+	o = parsed(tc_out_status(NULL, 0, NULL, 1, NOW));
 	ok(o && json_object_object_get_ex(o, "tunnels", &arr) && json_object_array_length(arr) == 0,
 	   "no tunnels: {\"tunnels\": []}");
 	json_object_put(o);
 	v[0].run.expires_at = NOW - 5;
-	o = parsed(tc_out_status(v, 1, 1, NOW));
+	o = parsed(tc_out_status(v, 1, NULL, 1, NOW));
 	json_object_object_get_ex(o, "tunnels", &arr);
 	is_int(iget(json_object_array_get_idx(arr, 0), "remaining_s"), 0, "remaining_s never negative");
 	json_object_put(o);
@@ -153,7 +153,7 @@ status_table(void)
 
 	view(&v[0], "web");
 	view(&v[1], "abcdefghijklmnopqrstuvwxyz012345");
-	s = tc_out_status(v, 2, 0, NOW);
+	s = tc_out_status(v, 2, NULL, 0, NOW);
 	ok(strncmp(s, "NAME", 4) == 0, "the table starts with its header");
 	row = strstr(s, "\nweb ");
 	ok(row != NULL, "a row per tunnel");
@@ -168,7 +168,7 @@ status_table(void)
 		   "a 32-character name does not shift its row");
 	}
 	free(s);
-	s = tc_out_status(NULL, 0, 0, NOW);
+	s = tc_out_status(NULL, 0, NULL, 0, NOW);
 	ok(strncmp(s, "NAME", 4) == 0 && strchr(s, '\n') == s + strlen(s) - 1, "no tunnels: the header only");
 	free(s);
 }

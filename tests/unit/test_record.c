@@ -124,23 +124,23 @@ main(void)
 	v.cleaned = 0;
 
 	/* status, ten minutes before the expiry */
-	out = tc_out_status(&v, 1, 1, (time_t)(T_EXPIRY - 600));
+	out = tc_out_status(&v, 1, NULL, 1, (time_t)(T_EXPIRY - 600));
 	ok(has(out, "\"expires_at\":\"2040-01-01T00:00:00Z\""), "status --json prints expires_at in 2040");
 	ok(has(out, "\"started_at\":\"2039-12-31T23:00:00Z\""), "status --json prints started_at in 2039");
 	ok(has(out, "\"remaining_s\":600,"), "remaining_s is 600 ten minutes before");
 	diag_lines(out);
 	free(out);
-	out = tc_out_status(&v, 1, 0, (time_t)(T_EXPIRY - 600));
+	out = tc_out_status(&v, 1, NULL, 0, (time_t)(T_EXPIRY - 600));
 	ok(has(out, " 600s "), "the table says 600s remaining");
 	diag_lines(out);
 	free(out);
 
 	/* after the expiry, and a remaining time that needs more than 31 bits */
-	out = tc_out_status(&v, 1, 1, (time_t)(T_EXPIRY + 1));
+	out = tc_out_status(&v, 1, NULL, 1, (time_t)(T_EXPIRY + 1));
 	ok(has(out, "\"remaining_s\":0,"), "remaining_s is 0 once past the expiry");
 	free(out);
 	v.run.expires_at = T_2100;
-	out = tc_out_status(&v, 1, 1, (time_t)T_2024);
+	out = tc_out_status(&v, 1, NULL, 1, (time_t)T_2024);
 	ok(has(out, "\"expires_at\":\"2100-01-01T00:00:00Z\""), "an expiry in 2100 prints");
 	ok(has(out, "\"remaining_s\":2398377600,"), "76 years remaining do not wrap (over 2^31 s)");
 	free(out);
