@@ -194,7 +194,10 @@ poll_round(struct watcher *w)
 	w->info.last_error[0] = '\0';
 	if (tc_source_load(w->c.statefd, &w->src, &doc, &nm, &e) < 0)
 		note_error(w, e.msg);
-	else {
+	else if (settings_to_specs(w->g, doc.specs, doc.n, &e) < 0) {
+		note_error(w, e.msg);
+		tc_doc_result_free(&doc);
+	} else {
 		converge(w, &doc);
 		tc_doc_result_free(&doc);
 	}
@@ -212,7 +215,11 @@ mqtt_round(struct watcher *w, char *payload, size_t len)
 	struct tc_err e;
 
 	if (payload) {
-		if (tc_source_parse_mqtt(payload, len, w->src.id, &doc, &e) < 0) {
+		int r = tc_source_parse_mqtt(payload, len, w->src.id, &doc, &e);
+
+		if (r == 0 && (r = settings_to_specs(w->g, doc.specs, doc.n, &e)) < 0)
+			tc_doc_result_free(&doc);
+		if (r < 0) {
 			w->info.last_error[0] = '\0';
 			note_error(w, e.msg);	/* an invalid document changes nothing */
 			free(payload);

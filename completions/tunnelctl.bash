@@ -8,8 +8,8 @@ _tunnelctl_commands="start stop restart status sync watch key version help"
 _tunnelctl_global_opts="--state-dir --settings -v --verbose -q --quiet --json
 	--wait -h --help -V --version"
 _tunnelctl_tunnel_opts="--server --remote-port --remote-bind --target --via
-	--local-port --key --host-key --timeout --keepalive --run-as --cacert
-	--interface --source --id --soracom"
+	--local-port --key --certificate --gate --host-key --timeout --keepalive
+	--run-as --cacert --interface --source --id --soracom"
 _tunnelctl_source_opts="--source --id --soracom --splay --cacert --interface"
 _tunnelctl_watch_opts="--source --id --soracom --cacert --interface --interval"
 
@@ -79,7 +79,7 @@ _tunnelctl_value()
 {
 	case $1 in
 	--via)		_tunnelctl_reply direct dnat ;;
-	--key|--settings|--cacert|--source)
+	--key|--certificate|--settings|--cacert|--source)
 			_tunnelctl_files ;;
 	--state-dir)	_tunnelctl_files -d ;;
 	--run-as)	COMPREPLY=($(compgen -u -- "$cur")) ;;
@@ -143,7 +143,7 @@ _tunnelctl()
 			--state-dir)
 				state_dir=$w ;;
 			--server|--remote-port|--remote-bind|--target|--via|\
-			--local-port|--key|--host-key|--timeout|--keepalive|\
+			--local-port|--key|--certificate|--host-key|--timeout|--keepalive|\
 			--run-as|--cacert|--interface|--source|--id|--splay|\
 			--interval|--settings|--wait)
 				;;

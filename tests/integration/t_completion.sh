@@ -27,8 +27,8 @@ mkdir -p "$tmp/files/keydir"
 
 commands="help key restart start status stop sync version watch"
 global_opts="--help --json --quiet --settings --state-dir --verbose --version --wait"
-tunnel_opts="--cacert --host-key --id --interface --keepalive --key --local-port --remote-bind
---remote-port --run-as --server --soracom --source --target --timeout --via"
+tunnel_opts="--cacert --certificate --gate --host-key --id --interface --keepalive --key --local-port
+--remote-bind --remote-port --run-as --server --soracom --source --target --timeout --via"
 source_opts="--cacert --id --interface --soracom --source --splay"
 watch_opts="--cacert --id --interface --interval --soracom --source"
 
