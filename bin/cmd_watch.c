@@ -254,7 +254,7 @@ struct conf {
 	struct tc_source src;
 	struct tc_mqtt *mq;		/* NULL: an HTTP, file or SORACOM source */
 	int64_t interval_s;
-	struct tc_ctx tools;		/* only the ssh, autossh and run_as fields */
+	struct tc_ctx tools;		/* only the ssh, autossh, run_as and devkey fields */
 	char shown[TC_WATCH_SOURCE_MAX];
 };
 
@@ -303,6 +303,7 @@ install(struct watcher *w, struct conf *cf)
 	w->c.ssh_path = cf->tools.ssh_path;
 	w->c.autossh_path = cf->tools.autossh_path;
 	w->c.run_as = cf->tools.run_as;
+	w->c.devkey_path = cf->tools.devkey_path;
 	memcpy(w->info.source, cf->shown, sizeof(w->info.source));
 }
 
