@@ -100,6 +100,18 @@ out=$(sync_ "$WORK/a.json" edge-1)
 check "a changed spec brings it back ($out)" grep -q '^web: started' <<<"$out"
 check "... up again" wait_for 20 state_is web up
 
+# --- the same through watch: the device key reaches a watcher's tunnels too ------------
+tc -q stop --all
+"$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" watch --source "$WORK/a.json" --id edge-1 \
+	>"$WORK/watch.out" 2>&1 &
+WPID=$!
+at_exit "kill $WPID"
+check "watch: a document without a key comes up with the device key ($(jfield web last_error))" \
+	wait_for 20 state_is web up
+kill -TERM "$WPID"
+wait "$WPID"
+is "$?" 0 "watch: SIGTERM exits 0"
+
 # --- permitlisten: a port the key is not allowed never comes up -----------------------
 doc "$WORK/b.json" edge-1 web "$PB"
 sync_ "$WORK/b.json" edge-1 >/dev/null
