@@ -22,6 +22,7 @@
 
 #include "gate.h"
 #include "gateout.h"
+#include "text.h"
 #include "hello.h"
 #include "log.h"
 #include "registry.h"
@@ -562,7 +563,7 @@ serve_run(struct serve *s, struct tc_err *err)
 	}
 	ports_text(&s->rec, ports, sizeof(ports));
 	if (deadline)
-		tc_gate_rfc3339(deadline, until, sizeof(until));
+		tc_rfc3339(deadline, until, sizeof(until));
 	else
 		snprintf(until, sizeof(until), "never");
 	say("registered %s/%s port %s until %s", s->device, s->hello.tunnel, ports, until);

@@ -3,73 +3,29 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "devkey.h"
 #include "spec.h"
 #include "state.h"
+#include "tools.h"
 #include "xalloc.h"
 
 #define KEYGEN_WAIT_MS 10000	/* ed25519 generation takes milliseconds; never hang */
 
-/* Run keygen with argv (stdout into out, if given), no shell, an empty
- * environment, stdin /dev/null. 0 when it exited 0. */
+/* keygen with argv, no shell, a fixed environment: 0 when it exited 0. */
 static int
-run(const char *keygen, char *const argv[], char *out, size_t outsz)
+run(char *const argv[], char *out, size_t outsz)
 {
 	char *const envp[] = { "LC_ALL=C", NULL };
-	posix_spawn_file_actions_t fa;
-	struct pollfd p;
-	size_t len = 0;
-	int pfd[2], st = -1, waited = 0;
-	pid_t pid;
+	char scratch[512];
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	if (posix_spawn(&pid, keygen, &fa, NULL, argv, envp) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	p.fd = pfd[0];
-	p.events = POLLIN;
-	while (poll(&p, 1, KEYGEN_WAIT_MS) > 0) {
-		char buf[512];
-		ssize_t n = read(pfd[0], buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		if (out && len + (size_t)n < outsz) {
-			memcpy(out + len, buf, (size_t)n);
-			len += (size_t)n;
-		}
-	}
-	if (out)
-		out[len] = '\0';
-	close(pfd[0]);
-	if (waitpid(pid, &st, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waited = 1;
-	}
-	if (waited)
-		waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	return tc_run_capture(argv, envp, out ? out : scratch, out ? outsz : sizeof(scratch),
+			      KEYGEN_WAIT_MS) == 0 ? 0 : -1;
 }
 
 /* The directory part of path, made 0700 when missing. */
@@ -108,7 +64,7 @@ create(const char *path, const char *keygen, struct tc_err *err)
 		return tc_err_set(err, TC_ERR_USAGE, "key: path too long");
 	unlink(tmp);
 	unlink(tmppub);
-	if (run(keygen, argv, NULL, 0) < 0) {
+	if (run(argv, NULL, 0) < 0) {
 		unlink(tmp);
 		unlink(tmppub);
 		return tc_err_set(err, TC_ERR_RUNTIME, "key: %s could not make a key in %s", keygen, path);
@@ -137,10 +93,10 @@ public_of(const char *path, const char *keygen, struct tc_devkey *k, struct tc_e
 	char *lv[] = { (char *)keygen, "-l", "-E", "sha256", "-f", (char *)path, NULL };
 	char out[512], *p;
 
-	if (run(keygen, yv, k->public_key, sizeof(k->public_key)) < 0)
+	if (run(yv, k->public_key, sizeof(k->public_key)) < 0)
 		return tc_err_set(err, TC_ERR_RUNTIME, "key: %s: not a readable unencrypted private key", path);
 	k->public_key[strcspn(k->public_key, "\r\n")] = '\0';
-	if (run(keygen, lv, out, sizeof(out)) < 0 || (p = strstr(out, "SHA256:")) == NULL)
+	if (run(lv, out, sizeof(out)) < 0 || (p = strstr(out, "SHA256:")) == NULL)
 		return tc_err_set(err, TC_ERR_RUNTIME, "key: %s: no fingerprint", path);
 	p[strcspn(p, " \r\n")] = '\0';
 	snprintf(k->fingerprint, sizeof(k->fingerprint), "%s", p);

@@ -11,52 +11,9 @@
 #include <json-c/json.h>
 
 #include "gateout.h"
+#include "text.h"
 #include "spec.h"
 #include "xalloc.h"
-
-struct sb {
-	char *s;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-sb_printf(struct sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			tc_oom();	/* only an encoding error: none of our formats has one */
-		if (b->s && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-		b->s = xrealloc(b->s, b->cap);
-	}
-}
-
-static char *
-sb_done(struct sb *b)
-{
-	return b->s ? b->s : xstrdup("");
-}
-
-void
-tc_gate_rfc3339(int64_t t, char *buf, size_t sz)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, sz, "?");
-}
 
 static void
 ports_text(const struct tc_gate_rec *r, char *buf, size_t sz)
@@ -76,25 +33,25 @@ ports_text(const struct tc_gate_rec *r, char *buf, size_t sz)
 char *
 tc_gate_out_table(const struct tc_gate_rec *v, size_t n, time_t now)
 {
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 	size_t i;
 
 	(void)now;
-	sb_printf(&b, "%-16s  %-20s  %-16s  %-11s  %-24s  %-15s  %-20s  %s\n", "ID", "DEVICE", "TUNNEL",
+	tc_sb_printf(&b, "%-16s  %-20s  %-16s  %-11s  %-24s  %-15s  %-20s  %s\n", "ID", "DEVICE", "TUNNEL",
 		  "PORTS", "TARGET", "CLIENT", "STARTED", "EXPIRES");
 	for (i = 0; i < n; i++) {
 		char ports[64], st[32], ex[32];
 
 		ports_text(&v[i], ports, sizeof(ports));
-		tc_gate_rfc3339(v[i].started_at, st, sizeof(st));
+		tc_rfc3339(v[i].started_at, st, sizeof(st));
 		if (v[i].expires_at)
-			tc_gate_rfc3339(v[i].expires_at, ex, sizeof(ex));
+			tc_rfc3339(v[i].expires_at, ex, sizeof(ex));
 		else
 			snprintf(ex, sizeof(ex), "never");
-		sb_printf(&b, "%-16s  %-20s  %-16s  %-11s  %-24s  %-15s  %-20s  %s\n", v[i].id, v[i].device,
+		tc_sb_printf(&b, "%-16s  %-20s  %-16s  %-11s  %-24s  %-15s  %-20s  %s\n", v[i].id, v[i].device,
 			  v[i].tunnel, ports, v[i].target, v[i].client, st, ex);
 	}
-	return sb_done(&b);
+	return tc_sb_done(&b);
 }
 
 char *
@@ -120,10 +77,10 @@ tc_gate_out_json(const struct tc_gate_rec *v, size_t n)
 		json_object_object_add(o, "ports", ports);
 		json_object_object_add(o, "bind", XCHECK(json_object_new_string(v[i].bind)));
 		json_object_object_add(o, "client", XCHECK(json_object_new_string(v[i].client)));
-		tc_gate_rfc3339(v[i].started_at, t, sizeof(t));
+		tc_rfc3339(v[i].started_at, t, sizeof(t));
 		json_object_object_add(o, "started_at", XCHECK(json_object_new_string(t)));
 		if (v[i].expires_at) {
-			tc_gate_rfc3339(v[i].expires_at, t, sizeof(t));
+			tc_rfc3339(v[i].expires_at, t, sizeof(t));
 			json_object_object_add(o, "expires_at", XCHECK(json_object_new_string(t)));
 		} else {
 			json_object_object_add(o, "expires_at", NULL);
@@ -261,7 +218,7 @@ target_port(const struct tc_gate_rec *r)
 char *
 tc_gate_out_nginx(const struct tc_gate_rec *v, size_t n, const char *domain, char **warn)
 {
-	struct sb b = { 0 }, w = { 0 };
+	struct tc_sb b = { 0 }, w = { 0 };
 	struct route *rt = routes_make(v, n, domain);
 	size_t i;
 
@@ -272,47 +229,47 @@ tc_gate_out_nginx(const struct tc_gate_rec *v, size_t n, const char *domain, cha
 		case ROUTE_NO_PORT:
 			continue;
 		case ROUTE_NO_NAME:
-			sb_printf(&w, "session %s (%s/%s): no host name: '%s.%s.%s' is not a valid DNS name%s\n",
+			tc_sb_printf(&w, "session %s (%s/%s): no host name: '%s.%s.%s' is not a valid DNS name%s\n",
 				  v[i].id, v[i].device, v[i].tunnel, v[i].tunnel, v[i].device, domain,
 				  strchr(v[i].tunnel, '_') || strchr(v[i].device, '_') ?
 				  " ('_' is not allowed in host names)" : "");
 			continue;
 		case ROUTE_SUPERSEDED:
-			sb_printf(&w, "session %s (%s/%s): left out: a newer session has its name %s\n",
+			tc_sb_printf(&w, "session %s (%s/%s): left out: a newer session has its name %s\n",
 				  v[i].id, v[i].device, v[i].tunnel, rt[i].host);
 			continue;
 		case ROUTE_OK:
 			break;
 		}
 		upstream_addr(&v[i], addr, sizeof(addr));
-		sb_printf(&b, "%s %s://%s:%u;\n", rt[i].host, target_port(&v[i]) == 443 ? "https" : "http",
+		tc_sb_printf(&b, "%s %s://%s:%u;\n", rt[i].host, target_port(&v[i]) == 443 ? "https" : "http",
 			  addr, (unsigned)v[i].ports[0]);
 	}
 	free(rt);
-	*warn = sb_done(&w);
-	return sb_done(&b);
+	*warn = tc_sb_done(&w);
+	return tc_sb_done(&b);
 }
 
 /* Text for an HTML page: & < > " ' escaped, control bytes shown as '?'. */
 static void
-html_esc_char(struct sb *b, char c)
+html_esc_char(struct tc_sb *b, char c)
 {
 	switch (c) {
-	case '&': sb_printf(b, "&amp;"); break;
-	case '<': sb_printf(b, "&lt;"); break;
-	case '>': sb_printf(b, "&gt;"); break;
-	case '"': sb_printf(b, "&quot;"); break;
-	case '\'': sb_printf(b, "&#39;"); break;
+	case '&': tc_sb_printf(b, "&amp;"); break;
+	case '<': tc_sb_printf(b, "&lt;"); break;
+	case '>': tc_sb_printf(b, "&gt;"); break;
+	case '"': tc_sb_printf(b, "&quot;"); break;
+	case '\'': tc_sb_printf(b, "&#39;"); break;
 	default:
 		if ((unsigned char)c < 0x20 || c == 0x7f)
-			sb_printf(b, "?");
+			tc_sb_printf(b, "?");
 		else
-			sb_printf(b, "%c", c);
+			tc_sb_printf(b, "%c", c);
 	}
 }
 
 static void
-html_esc(struct sb *b, const char *s)
+html_esc(struct tc_sb *b, const char *s)
 {
 	for (; *s; s++)
 		html_esc_char(b, *s);
@@ -322,12 +279,12 @@ html_esc(struct sb *b, const char *s)
  * it wraps as tunnel. / device. / domain. (only a label too long for the
  * cell breaks inside itself). */
 static void
-html_host(struct sb *b, const char *host)
+html_host(struct tc_sb *b, const char *host)
 {
 	for (; *host; host++) {
 		html_esc_char(b, *host);
 		if (*host == '.' && host[1])
-			sb_printf(b, "<wbr>");
+			tc_sb_printf(b, "<wbr>");
 	}
 }
 
@@ -482,56 +439,56 @@ fit(const char *s)
 
 /* One cell whose label the narrow (phone) layout shows before the value. */
 static void
-td_open(struct sb *b, const char *label, const char *cls)
+td_open(struct tc_sb *b, const char *label, const char *cls)
 {
-	sb_printf(b, "<td data-label=\"%s\"%s%s%s>", label, cls ? " class=\"" : "", cls ? cls : "",
+	tc_sb_printf(b, "<td data-label=\"%s\"%s%s%s>", label, cls ? " class=\"" : "", cls ? cls : "",
 		  cls ? "\"" : "");
 }
 
 static void
-html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int links, time_t now)
+html_row(struct tc_sb *b, const struct tc_gate_rec *r, const struct route *rt, int links, time_t now)
 {
 	char ports[64], since[HUMAN_TIME_MAX], until[HUMAN_TIME_MAX], left[64];
 
 	ports_text(r, ports, sizeof(ports));
 	human_time(r->started_at, now, since, sizeof(since));
-	sb_printf(b, "<tr>");
+	tc_sb_printf(b, "<tr>");
 	td_open(b, "Device", fit(r->device));
 	html_esc(b, r->device);
-	sb_printf(b, "</td>");
+	tc_sb_printf(b, "</td>");
 	td_open(b, "Tunnel", fit(r->tunnel));
 	html_esc(b, r->tunnel);
-	sb_printf(b, "</td>");
+	tc_sb_printf(b, "</td>");
 	if (links) {
 		switch (rt->kind) {
 		case ROUTE_OK:
 			/* A button-sized target for a finger; the address beneath,
 			 * as the browser will show it. */
 			td_open(b, "Web page", NULL);
-			sb_printf(b, "<a class=\"open\" href=\"https://");
+			tc_sb_printf(b, "<a class=\"open\" href=\"https://");
 			html_esc(b, rt->host);
-			sb_printf(b, "/\" target=\"_blank\" rel=\"noopener noreferrer\" aria-label=\"Open the page of ");
+			tc_sb_printf(b, "/\" target=\"_blank\" rel=\"noopener noreferrer\" aria-label=\"Open the page of ");
 			html_esc(b, r->tunnel);
-			sb_printf(b, " on ");
+			tc_sb_printf(b, " on ");
 			html_esc(b, r->device);
-			sb_printf(b, "\">Open page</a> <span class=\"host\">");
+			tc_sb_printf(b, "\">Open page</a> <span class=\"host\">");
 			html_host(b, rt->host);
-			sb_printf(b, "</span>");
+			tc_sb_printf(b, "</span>");
 			break;
 		case ROUTE_SUPERSEDED:
 			td_open(b, "Web page", "nolink");
-			sb_printf(b, "no link: a newer connection of this tunnel has it");
+			tc_sb_printf(b, "no link: a newer connection of this tunnel has it");
 			break;
 		case ROUTE_NO_PORT:
 			td_open(b, "Web page", "nolink");
-			sb_printf(b, "no link: no server port");
+			tc_sb_printf(b, "no link: no server port");
 			break;
 		case ROUTE_NO_NAME:
 			td_open(b, "Web page", "nolink");
-			sb_printf(b, "no link: this name cannot be a web address");
+			tc_sb_printf(b, "no link: this name cannot be a web address");
 			break;
 		}
-		sb_printf(b, "</td>");
+		tc_sb_printf(b, "</td>");
 	}
 	td_open(b, "Closes", NULL);
 	if (r->expires_at) {
@@ -539,25 +496,25 @@ html_row(struct sb *b, const struct tc_gate_rec *r, const struct route *rt, int 
 
 		human_time(r->expires_at, now, until, sizeof(until));
 		human_left(secs, left, sizeof(left));
-		sb_printf(b, "<span class=\"t\">%s</span> <span class=\"left%s\">(%s)</span>", until,
+		tc_sb_printf(b, "<span class=\"t\">%s</span> <span class=\"left%s\">(%s)</span>", until,
 			  secs < SOON_S ? " soon" : "", left);
 	} else {
-		sb_printf(b, "no time limit");
+		tc_sb_printf(b, "no time limit");
 	}
-	sb_printf(b, "</td>");
+	tc_sb_printf(b, "</td>");
 	td_open(b, "Open since", NULL);
-	sb_printf(b, "<span class=\"t\">%s</span></td>", since);
+	tc_sb_printf(b, "<span class=\"t\">%s</span></td>", since);
 	td_open(b, "Reaches (as the device says)", fit(r->target));
 	html_esc(b, r->target);
-	sb_printf(b, "</td>");
+	tc_sb_printf(b, "</td>");
 	td_open(b, "Server port", NULL);
-	sb_printf(b, "%s</td></tr>\n", ports);
+	tc_sb_printf(b, "%s</td></tr>\n", ports);
 }
 
 char *
 tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time_t now)
 {
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 	struct route *rt;
 	char made[HUMAN_TIME_MAX], zone[64];
 	struct tm tm;
@@ -569,28 +526,28 @@ tc_gate_out_html(const struct tc_gate_rec *v, size_t n, const char *domain, time
 		zone_text(&tm, 1, zone, sizeof(zone));
 	else
 		snprintf(zone, sizeof(zone), "UTC");
-	sb_printf(&b, html_head, REFRESH_S);
-	sb_printf(&b, "<p class=\"note\">As of %s. Times are in %s. This page reloads itself every "
+	tc_sb_printf(&b, html_head, REFRESH_S);
+	tc_sb_printf(&b, "<p class=\"note\">As of %s. Times are in %s. This page reloads itself every "
 		      "minute.</p>\n", made, zone);
 	if (n == 0) {
-		sb_printf(&b, "<p class=\"empty\">No tunnels are open right now.</p>\n"
+		tc_sb_printf(&b, "<p class=\"empty\">No tunnels are open right now.</p>\n"
 			      "<p class=\"note\">When a device opens a tunnel, it appears here.</p>\n"
 			      "</body>\n</html>\n");
-		return sb_done(&b);
+		return tc_sb_done(&b);
 	}
-	sb_printf(&b, "<p class=\"count\">%zu tunnel%s open.", n, n == 1 ? " is" : "s are");
+	tc_sb_printf(&b, "<p class=\"count\">%zu tunnel%s open.", n, n == 1 ? " is" : "s are");
 	if (domain)
-		sb_printf(&b, " <b>Open page</b> opens the device's own web page, through its tunnel.</p>\n");
+		tc_sb_printf(&b, " <b>Open page</b> opens the device's own web page, through its tunnel.</p>\n");
 	else
-		sb_printf(&b, "</p>\n<p class=\"note\">This list was made without a domain name, so it has "
+		tc_sb_printf(&b, "</p>\n<p class=\"note\">This list was made without a domain name, so it has "
 			      "no links.</p>\n");
-	sb_printf(&b, "<table>\n<thead><tr><th>Device</th><th>Tunnel</th>%s<th>Closes</th>"
+	tc_sb_printf(&b, "<table>\n<thead><tr><th>Device</th><th>Tunnel</th>%s<th>Closes</th>"
 		      "<th>Open since</th><th>Reaches (as the device says)</th><th>Server port</th></tr>"
 		      "</thead>\n<tbody>\n", domain ? "<th>Web page</th>" : "");
 	rt = routes_make(v, n, domain);
 	for (i = 0; i < n; i++)
 		html_row(&b, &v[i], &rt[i], domain != NULL, now);
 	free(rt);
-	sb_printf(&b, "</tbody>\n</table>\n</body>\n</html>\n");
-	return sb_done(&b);
+	tc_sb_printf(&b, "</tbody>\n</table>\n</body>\n</html>\n");
+	return tc_sb_done(&b);
 }

@@ -34,7 +34,4 @@ int tc_gate_host(const struct tc_gate_rec *r, const char *domain, char *out, siz
  * (case-folded by the caller), at most TC_GATE_DOMAIN_MAX bytes. */
 int tc_gate_valid_domain(const char *s);
 
-/* "2026-11-22T10:00:00Z" (buf >= 21 bytes). */
-void tc_gate_rfc3339(int64_t t, char *buf, size_t sz);
-
 #endif

@@ -7,42 +7,8 @@
 #include <json-c/json.h>
 
 #include "out.h"
+#include "text.h"
 #include "xalloc.h"
-
-/* A growable string (output is small; out of memory ends the process). */
-struct sb {
-	char *s;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-sb_printf(struct sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;		/* an encoding error: nothing is added */
-		if (b->s && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->cap ? b->cap * 2 : 256) + (size_t)n;
-		b->s = xrealloc(b->s, b->cap);
-	}
-}
-
-static char *
-sb_done(struct sb *b)
-{
-	return b->s ? b->s : xstrdup("");
-}
 
 static json_object *
 jstr(const char *s)
@@ -80,16 +46,6 @@ json_done(json_object *o)
 
 /* "?" rather than a wrong date where time_t is narrower than the record's
  * int64 (a 32-bit time_t, which configure warns about, after 2038). */
-static void
-rfc3339(int64_t t, char *buf, size_t sz)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, sz, "?");
-}
-
 static void
 hostport(const char *h, unsigned port, char *buf, size_t sz)
 {
@@ -131,9 +87,9 @@ status_obj(const struct tc_view *v, time_t now)
 	json_object_object_add(o, "state", jstr(state_of(v)));
 	json_object_object_add(o, "pid", v->alive ? jint(v->run.pid) : NULL);
 	json_object_object_add(o, "origin", jstr(v->rec.origin_sync ? "sync" : "start"));
-	rfc3339(v->run.started_at, buf, sizeof(buf));
+	tc_rfc3339(v->run.started_at, buf, sizeof(buf));
 	json_object_object_add(o, "started_at", v->run.started_at ? jstr(buf) : NULL);
-	rfc3339(v->run.expires_at, buf, sizeof(buf));
+	tc_rfc3339(v->run.expires_at, buf, sizeof(buf));
 	json_object_object_add(o, "expires_at", v->run.expires_at ? jstr(buf) : NULL);
 	json_object_object_add(o, "remaining_s", v->run.expires_at ?
 			       jint(v->run.expires_at > now ? v->run.expires_at - now : 0) : NULL);
@@ -165,9 +121,9 @@ watch_obj(const struct tc_watch_info *w)
 
 	json_object_object_add(o, "pid", jint(w->pid));
 	json_object_object_add(o, "source", jstr(w->source));
-	rfc3339(w->last_check_at, buf, sizeof(buf));
+	tc_rfc3339(w->last_check_at, buf, sizeof(buf));
 	json_object_object_add(o, "last_check_at", w->last_check_at ? jstr(buf) : NULL);
-	rfc3339(w->last_change_at, buf, sizeof(buf));
+	tc_rfc3339(w->last_change_at, buf, sizeof(buf));
 	json_object_object_add(o, "last_change_at", w->last_change_at ? jstr(buf) : NULL);
 	json_object_object_add(o, "last_error", w->last_error[0] ? jstr(w->last_error) : NULL);
 	return o;
@@ -177,7 +133,7 @@ char *
 tc_out_status(const struct tc_view *v, size_t n, const struct tc_watch_info *watch, int json,
 	      time_t now)
 {
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 	size_t i, w = 16;
 
 	if (json) {
@@ -193,7 +149,7 @@ tc_out_status(const struct tc_view *v, size_t n, const struct tc_watch_info *wat
 	for (i = 0; i < n; i++)
 		if (strlen(v[i].rec.spec.name) > w)
 			w = strlen(v[i].rec.spec.name);
-	sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6s %-9s %s\n", (int)w, "NAME", "STATE", "PID",
+	tc_sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6s %-9s %s\n", (int)w, "NAME", "STATE", "PID",
 		  "ORIGIN", "SERVER", "TARGET", "RPORT", "REMAINING", "LAST ERROR");
 	for (i = 0; i < n; i++) {
 		const struct tc_spec *s = &v[i].rec.spec;
@@ -213,19 +169,19 @@ tc_out_status(const struct tc_view *v, size_t n, const struct tc_watch_info *wat
 		if (v[i].run.expires_at)
 			snprintf(rem, sizeof(rem), "%llds",
 				 (long long)(v[i].run.expires_at > now ? v[i].run.expires_at - now : 0));
-		sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6u %-9s %s\n", (int)w, s->name, state_of(&v[i]), pid,
+		tc_sb_printf(&b, "%-*s %-9s %-7s %-6s %-28s %-30s %-6u %-9s %s\n", (int)w, s->name, state_of(&v[i]), pid,
 			  v[i].rec.origin_sync ? "sync" : "start", server, target, remote_port(&v[i]), rem,
 			  le ? le : "-");
 	}
 	if (watch) {
 		char at[32];
 
-		rfc3339(watch->last_check_at, at, sizeof(at));
-		sb_printf(&b, "\nwatch: pid %ld, %s, last check %s%s%s\n", (long)watch->pid, watch->source,
+		tc_rfc3339(watch->last_check_at, at, sizeof(at));
+		tc_sb_printf(&b, "\nwatch: pid %ld, %s, last check %s%s%s\n", (long)watch->pid, watch->source,
 			  watch->last_check_at ? at : "not yet", watch->last_error[0] ? ", last error: " : "",
 			  watch->last_error);
 	}
-	return sb_done(&b);
+	return tc_sb_done(&b);
 }
 
 char *
@@ -233,7 +189,7 @@ tc_out_sync(const struct tc_action *a, const int *ok, size_t n, int json)
 {
 	static const char *const words[] = { "started", "restarted", "stopped", "unchanged", "expired",
 		"revoked" };
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 	size_t i, w;
 
 	if (json) {
@@ -251,14 +207,14 @@ tc_out_sync(const struct tc_action *a, const int *ok, size_t n, int json)
 	}
 	for (i = 0; i < n; i++)
 		if (ok[i])
-			sb_printf(&b, "%s: %s (%s)\n", a[i].name, tc_act_word(a[i].act), a[i].why);
-	return sb_done(&b);
+			tc_sb_printf(&b, "%s: %s (%s)\n", a[i].name, tc_act_word(a[i].act), a[i].why);
+	return tc_sb_done(&b);
 }
 
 char *
 tc_out_results(const char (*names)[TC_NAME_MAX + 1], const char *const *words, size_t n, int json)
 {
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 	size_t i;
 
 	if (json) {
@@ -276,14 +232,14 @@ tc_out_results(const char (*names)[TC_NAME_MAX + 1], const char *const *words, s
 		return json_done(o);
 	}
 	for (i = 0; i < n; i++)
-		sb_printf(&b, "%s: %s\n", names[i], words[i]);
-	return sb_done(&b);
+		tc_sb_printf(&b, "%s: %s\n", names[i], words[i]);
+	return tc_sb_done(&b);
 }
 
 char *
 tc_out_version(const char *const *keys, const char *const *vals, size_t n, int json)
 {
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 	size_t i;
 
 	if (json) {
@@ -294,14 +250,14 @@ tc_out_version(const char *const *keys, const char *const *vals, size_t n, int j
 		return json_done(o);
 	}
 	for (i = 0; i < n; i++)
-		sb_printf(&b, "%s %s\n", keys[i], vals[i] ? vals[i] : "(not found)");
-	return sb_done(&b);
+		tc_sb_printf(&b, "%s %s\n", keys[i], vals[i] ? vals[i] : "(not found)");
+	return tc_sb_done(&b);
 }
 
 char *
 tc_out_key(const char *path, const char *public_key, const char *fingerprint, int json)
 {
-	struct sb b = { 0 };
+	struct tc_sb b = { 0 };
 
 	if (json) {
 		json_object *o = jobj();
@@ -311,8 +267,8 @@ tc_out_key(const char *path, const char *public_key, const char *fingerprint, in
 		json_object_object_add(o, "fingerprint", jstr(fingerprint));
 		return json_done(o);
 	}
-	sb_printf(&b, "%s\n", public_key);
-	return sb_done(&b);
+	tc_sb_printf(&b, "%s\n", public_key);
+	return tc_sb_done(&b);
 }
 
 const char *

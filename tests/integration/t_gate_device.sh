@@ -35,7 +35,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert sorted(d) == ["fingerprint", "path", "public_key"], d
 assert d["path"] == sys.argv[2] and d["public_key"] == sys.argv[3], d
-assert d["fingerprint"].startswith("SHA256:"), d' "$WORK/key.json" "$WORK/devkey/id_ed25519" "$pub"
+assert d["fingerprint"].startswith("SHA256:"), d' "$WORK/key.json" "$WORK/devkey/id_ed25519" "$pub" ||
+	diag "key --json: $(cat "$WORK/key.json")"
 check "no private key text was printed" bash -c '! grep -q "PRIVATE KEY" "$1"' _ "$WORK/key.json"
 
 # The server admits this device key for port $PA only, edge-2's for $PB.

@@ -33,7 +33,7 @@ is "$(echo "$out" | sed -n 1p)" "tunnelctl $want_version" "first line: tunnelctl
 for k in libcurl json-c nftables libmosquitto autossh ssh; do
 	check "version has a '$k' line with a value" grep -qE "^$k [^ ]" <<<"$out"
 done
-is "$(echo "$out" | wc -l)" 6 "version prints six lines"
+is "$(echo "$out" | wc -l)" 7 "version prints seven lines"
 check "libcurl line agrees with curl-config/pkg-config" \
 	bash -c '[ "$1" = "libcurl $(pkg-config --modversion libcurl 2>/dev/null || echo "${1#libcurl }")" ]' _ \
 	"$(grep '^libcurl ' <<<"$out")"
