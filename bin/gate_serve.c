@@ -67,14 +67,11 @@ say(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (i = 0; msg[i]; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-			msg[i] = '?';
+	tc_scrub(msg);
 	fprintf(stderr, "%s: %s\n", GATE_PROG, msg);
 	fflush(stderr);
 	tc_log(TC_LOG_INFO, "device %s: %s", log_device, msg);

@@ -39,19 +39,23 @@ prio(enum tc_loglevel lvl)
 }
 
 void
+tc_scrub(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+void
 tc_log(enum tc_loglevel lvl, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* Neutralise control characters that came from outside (ssh, documents). */
-	for (i = 0; msg[i]; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-			msg[i] = '?';
+	tc_scrub(msg);
 	if (use_syslog && (lvl <= TC_LOG_INFO || verbosity > 0))
 		syslog(prio(lvl), "%s", msg);
 	if (!use_stderr)

@@ -8,6 +8,7 @@
 
 #include "record.h"
 #include "state.h"
+#include "jsonw.h"
 #include "xalloc.h"
 
 #define TC_RECORD_MAX (64 * 1024)
@@ -61,18 +62,6 @@ read_obj(int dirfd, const char *name, struct tc_err *err)
 }
 
 static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, XCHECK(json_object_new_string(v)));
-}
-
-static void
-add_int(json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, XCHECK(json_object_new_int64(v)));
-}
-
-static void
 get_str(json_object *o, const char *k, char *dst, size_t dstsz)
 {
 	json_object *v;
@@ -102,28 +91,28 @@ tc_record_write(int dirfd, const struct tc_record *r, struct tc_err *err)
 	const struct tc_spec *s = &r->spec;
 	json_object *o = XCHECK(json_object_new_object());
 
-	add_str(o, "name", s->name);
-	add_str(o, "user", s->user);
-	add_str(o, "host", s->host);
-	add_int(o, "port", s->port);
-	add_str(o, "host_key", s->host_key);
-	add_str(o, "remote_bind", s->remote_bind);
-	add_int(o, "remote_port", s->remote_port);
-	add_str(o, "target_host", s->target_host);
-	add_int(o, "target_port", s->target_port);
-	add_str(o, "via", s->via == TC_VIA_DNAT ? "dnat" : "direct");
-	add_int(o, "local_port", s->local_port);
-	add_int(o, "timeout_s", s->timeout_s);
-	add_int(o, "keepalive_interval", s->keepalive_interval);
-	add_int(o, "keepalive_count", s->keepalive_count);
+	tc_json_add_str(o, "name", s->name);
+	tc_json_add_str(o, "user", s->user);
+	tc_json_add_str(o, "host", s->host);
+	tc_json_add_int(o, "port", s->port);
+	tc_json_add_str(o, "host_key", s->host_key);
+	tc_json_add_str(o, "remote_bind", s->remote_bind);
+	tc_json_add_int(o, "remote_port", s->remote_port);
+	tc_json_add_str(o, "target_host", s->target_host);
+	tc_json_add_int(o, "target_port", s->target_port);
+	tc_json_add_str(o, "via", s->via == TC_VIA_DNAT ? "dnat" : "direct");
+	tc_json_add_int(o, "local_port", s->local_port);
+	tc_json_add_int(o, "timeout_s", s->timeout_s);
+	tc_json_add_int(o, "keepalive_interval", s->keepalive_interval);
+	tc_json_add_int(o, "keepalive_count", s->keepalive_count);
 	json_object_object_add(o, "gate", XCHECK(json_object_new_boolean(s->gate)));
-	add_str(o, "certificate", s->certificate);
-	add_str(o, "origin", r->origin_sync ? "sync" : "start");
-	add_str(o, "digest", r->digest);
-	add_str(o, "ssh_digest", r->ssh_digest);
-	add_str(o, "run_as", r->run_as);
-	add_str(o, "ssh", r->ssh_path);
-	add_str(o, "autossh", r->autossh_path);
+	tc_json_add_str(o, "certificate", s->certificate);
+	tc_json_add_str(o, "origin", r->origin_sync ? "sync" : "start");
+	tc_json_add_str(o, "digest", r->digest);
+	tc_json_add_str(o, "ssh_digest", r->ssh_digest);
+	tc_json_add_str(o, "run_as", r->run_as);
+	tc_json_add_str(o, "ssh", r->ssh_path);
+	tc_json_add_str(o, "autossh", r->autossh_path);
 	return write_obj(dirfd, "spec.json", o, err);
 }
 
@@ -178,14 +167,14 @@ tc_run_write(int dirfd, const struct tc_run *r, struct tc_err *err)
 {
 	json_object *o = XCHECK(json_object_new_object());
 
-	add_str(o, "state", tc_tstate_name(r->state));
-	add_int(o, "pid", r->pid);
+	tc_json_add_str(o, "state", tc_tstate_name(r->state));
+	tc_json_add_int(o, "pid", r->pid);
 	json_object_object_add(o, "starttime", XCHECK(json_object_new_uint64(r->starttime)));
-	add_int(o, "started_at", r->started_at);
-	add_int(o, "expires_at", r->expires_at);
-	add_int(o, "allocated_port", r->allocated_port);
-	add_int(o, "restarts", r->restarts);
-	add_str(o, "last_error", r->last_error);
+	tc_json_add_int(o, "started_at", r->started_at);
+	tc_json_add_int(o, "expires_at", r->expires_at);
+	tc_json_add_int(o, "allocated_port", r->allocated_port);
+	tc_json_add_int(o, "restarts", r->restarts);
+	tc_json_add_str(o, "last_error", r->last_error);
 	return write_obj(dirfd, "run.json", o, err);
 }
 

@@ -18,6 +18,7 @@
 
 #include "registry.h"
 #include "state.h"
+#include "jsonw.h"
 #include "xalloc.h"
 
 #define REC_MAX 4096		/* a full record is under 1 KiB */
@@ -135,18 +136,6 @@ tc_reg_lock(int dirfd, int wait_ms, struct tc_err *err)
 	return fd;
 }
 
-static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, XCHECK(json_object_new_string(v)));
-}
-
-static void
-add_int(json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, XCHECK(json_object_new_int64(v)));
-}
-
 int
 tc_reg_write(int dirfd, const struct tc_gate_rec *r, struct tc_err *err)
 {
@@ -158,20 +147,20 @@ tc_reg_write(int dirfd, const struct tc_gate_rec *r, struct tc_err *err)
 	size_t i;
 	int rc;
 
-	add_str(o, "id", r->id);
-	add_str(o, "device", r->device);
-	add_str(o, "tunnel", r->tunnel);
-	add_str(o, "target", r->target);
+	tc_json_add_str(o, "id", r->id);
+	tc_json_add_str(o, "device", r->device);
+	tc_json_add_str(o, "tunnel", r->tunnel);
+	tc_json_add_str(o, "target", r->target);
 	for (i = 0; i < r->nports; i++)
 		json_object_array_add(ports, XCHECK(json_object_new_int(r->ports[i])));
 	json_object_object_add(o, "ports", ports);
-	add_str(o, "bind", r->bind);
-	add_str(o, "client", r->client);
-	add_int(o, "started_at", r->started_at);
-	add_int(o, "expires_at", r->expires_at);
-	add_int(o, "pid", r->pid);
+	tc_json_add_str(o, "bind", r->bind);
+	tc_json_add_str(o, "client", r->client);
+	tc_json_add_int(o, "started_at", r->started_at);
+	tc_json_add_int(o, "expires_at", r->expires_at);
+	tc_json_add_int(o, "pid", r->pid);
 	json_object_object_add(o, "starttime", XCHECK(json_object_new_uint64(r->starttime)));
-	add_int(o, "session_pid", r->session_pid);
+	tc_json_add_int(o, "session_pid", r->session_pid);
 	for (i = 0; i < r->ninodes; i++)
 		json_object_array_add(inodes, XCHECK(json_object_new_uint64(r->inodes[i])));
 	json_object_object_add(o, "inodes", inodes);

@@ -6,6 +6,7 @@
 
 #include "state.h"
 #include "watchfile.h"
+#include "jsonw.h"
 #include "xalloc.h"
 
 #define WATCH_FILE_MAX (16 * 1024)
@@ -17,12 +18,12 @@ tc_watch_write(int statefd, const struct tc_watch_info *w, struct tc_err *err)
 	const char *s;
 	int r;
 
-	json_object_object_add(o, "pid", XCHECK(json_object_new_int64(w->pid)));
+	tc_json_add_int(o, "pid", w->pid);
 	json_object_object_add(o, "starttime", XCHECK(json_object_new_uint64(w->starttime)));
-	json_object_object_add(o, "source", XCHECK(json_object_new_string(w->source)));
-	json_object_object_add(o, "last_check_at", XCHECK(json_object_new_int64(w->last_check_at)));
-	json_object_object_add(o, "last_change_at", XCHECK(json_object_new_int64(w->last_change_at)));
-	json_object_object_add(o, "last_error", XCHECK(json_object_new_string(w->last_error)));
+	tc_json_add_str(o, "source", w->source);
+	tc_json_add_int(o, "last_check_at", w->last_check_at);
+	tc_json_add_int(o, "last_change_at", w->last_change_at);
+	tc_json_add_str(o, "last_error", w->last_error);
 	json_object_object_add(o, "rounds", XCHECK(json_object_new_uint64(w->rounds)));
 	s = XCHECK(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	r = tc_write_atomic(statefd, TC_WATCH_FILE, s, strlen(s), 0600, (uid_t)-1, (gid_t)-1, err);
