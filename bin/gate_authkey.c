@@ -1,7 +1,6 @@
 /* gate_authkey.c: `tunnelctl-gate authorized-key`: the authorized_keys line
  * that ties a device's public key to its ports and to `serve --device ID`.
  * Every input is validated: the line is security policy for sshd. */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,43 +101,17 @@ parse_ports(const char *arg, uint16_t *ports, size_t *n, struct tc_err *err)
 }
 
 int
-gate_authorized_key(int argc, char **argv, struct tc_err *err)
+gate_authorized_key(const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option lo[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "ports", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "max-time", required_argument, NULL, 'm' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *device = NULL, *ports_arg = NULL, *bind = "127.0.0.1", *max_time = NULL;
-	const char *registry = NULL, *key_arg = NULL, *comment = "", *gate;
+	const char *device = o->device, *ports_arg = o->ports, *bind = o->bind ? o->bind : "127.0.0.1";
+	const char *max_time = o->max_time, *registry = o->registry, *key_arg = o->key, *comment = "", *gate;
 	char line[KEYLINE_MAX + 2], key[KEYLINE_MAX + 1];
 	uint16_t ports[TC_GATE_PORTS_MAX];
 	size_t nports, i;
 	int64_t secs;
-	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd': device = optarg; break;
-		case 'p': ports_arg = optarg; break;
-		case 'b': bind = optarg; break;
-		case 'm': max_time = optarg; break;
-		case 'r': registry = optarg; break;
-		case 'k': key_arg = optarg; break;
-		case 'h': gate_usage("authorized-key", 0); return 0;
-		default:
-			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s' (see %s help authorized-key)",
-					  argv[optind - 1], GATE_PROG);
-		}
-	}
-	if (optind < argc)
-		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.32s'", argv[optind]);
+	if (argc > 0)
+		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.32s'", argv[0]);
 	if (!device || !tc_gate_valid_device(device))
 		return tc_err_set(err, TC_ERR_USAGE, "--device: %s", device ?
 				  "not a device id ([A-Za-z0-9][A-Za-z0-9._-]{0,63})" : "required");

@@ -2,7 +2,6 @@
  * is left in the registry for the session's serve, which is then signalled
  * (SIGUSR1), tells the device `closed: revoked: REASON` and exits. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,38 +103,21 @@ close_one(int dirfd, const struct stat *dst, const struct tc_gate_rec *r, const 
 }
 
 int
-gate_close(int argc, char **argv, struct tc_err *err)
+gate_close(const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option lo[] = {
-		{ "reason", required_argument, NULL, 'R' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reg = NULL, *reason = "", *what;
+	const char *reason = o->reason ? o->reason : "", *what;
 	struct tc_gate_rec *v;
 	struct stat dst;
 	size_t n, i, matched = 0, failed = 0;
-	int c, fd;
+	int fd;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'R': reason = optarg; break;
-		case 'r': reg = optarg; break;
-		case 'h': gate_usage("close", 0); return 0;
-		default:
-			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s' (see %s help close)",
-					  argv[optind - 1], GATE_PROG);
-		}
-	}
-	if (optind != argc - 1)
+	if (argc != 1)
 		return tc_err_set(err, TC_ERR_USAGE, "give one SESSION, DEVICE or DEVICE/TUNNEL");
-	what = argv[optind];
+	what = argv[0];
 	if (!valid_target(what))
 		return tc_err_set(err, TC_ERR_USAGE, "'%.80s' is not a session id, device id or DEVICE/TUNNEL",
 				  what);
-	fd = tc_reg_open(gate_registry(reg), 0, err);
+	fd = tc_reg_open(gate_registry(o->registry), 0, err);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &dst) < 0 || tc_reg_list(fd, 1, &v, &n, err) < 0) {

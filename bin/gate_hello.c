@@ -7,8 +7,9 @@
 #include "log.h"
 
 int
-gate_hello(int argc, char **argv, struct tc_err *err)
+gate_hello(const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
+	(void)o;
 	(void)argc;
 	(void)argv;
 	(void)err;

@@ -1,7 +1,6 @@
 /* gate_list.c: `tunnelctl-gate list`: the live sessions as a table, the
  * contract's JSON, an HTML page, or an nginx map body. */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,54 +16,34 @@
 enum fmt { FMT_TABLE, FMT_JSON, FMT_HTML, FMT_NGINX };
 
 int
-gate_list(int argc, char **argv, struct tc_err *err)
+gate_list(const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "html", no_argument, NULL, 'H' },
-		{ "nginx-map", no_argument, NULL, 'n' },
-		{ "domain", required_argument, NULL, 'D' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char domain[TC_GATE_DOMAIN_MAX + 1] = "", *text, *warn = NULL;
-	const char *reg = NULL;
 	struct tc_gate_rec *v;
 	enum fmt fmt = FMT_TABLE;
-	int c, nfmt = 0, fd;
+	int nfmt = 0, fd;
 	size_t n, i;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': fmt = FMT_JSON; nfmt++; break;
-		case 'H': fmt = FMT_HTML; nfmt++; break;
-		case 'n': fmt = FMT_NGINX; nfmt++; break;
-		case 'r': reg = optarg; break;
-		case 'D':
-			if (!tc_gate_valid_domain(optarg))
-				return tc_err_set(err, TC_ERR_USAGE, "--domain: '%.64s' is not a domain name",
-						  optarg);
-			for (i = 0; optarg[i]; i++)
-				domain[i] = (char)tolower((unsigned char)optarg[i]);
-			domain[i] = '\0';
-			break;
-		case 'h': gate_usage("list", 0); return 0;
-		default:
-			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s' (see %s help list)",
-					  argv[optind - 1], GATE_PROG);
-		}
+	if (argc > 0)
+		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.32s'", argv[0]);
+	nfmt = !!(o->given & GO_JSON) + !!(o->given & GO_HTML) + !!(o->given & GO_NGINX_MAP);
+	fmt = o->given & GO_JSON ? FMT_JSON : o->given & GO_HTML ? FMT_HTML :
+	      o->given & GO_NGINX_MAP ? FMT_NGINX : FMT_TABLE;
+	if (o->domain) {
+		if (!tc_gate_valid_domain(o->domain))
+			return tc_err_set(err, TC_ERR_USAGE, "--domain: '%.64s' is not a domain name",
+					  o->domain);
+		for (i = 0; o->domain[i]; i++)
+			domain[i] = (char)tolower((unsigned char)o->domain[i]);
+		domain[i] = '\0';
 	}
-	if (optind < argc)
-		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.32s'", argv[optind]);
 	if (nfmt > 1)
 		return tc_err_set(err, TC_ERR_USAGE, "--json, --html and --nginx-map exclude each other");
 	if (fmt == FMT_NGINX && !domain[0])
 		return tc_err_set(err, TC_ERR_USAGE, "--nginx-map needs --domain DOMAIN");
 	if (domain[0] && fmt != FMT_NGINX && fmt != FMT_HTML)
 		return tc_err_set(err, TC_ERR_USAGE, "--domain goes with --html or --nginx-map");
-	fd = tc_reg_open(gate_registry(reg), 0, err);
+	fd = tc_reg_open(gate_registry(o->registry), 0, err);
 	if (fd < 0)
 		return -1;
 	/* Records of dead serves are dropped, and removed when we may. */

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -115,50 +114,22 @@ parse_ports(struct serve *s, const char *arg, struct tc_err *err)
 }
 
 static int
-parse_opts(struct serve *s, int argc, char **argv, struct tc_err *err)
+parse_opts(struct serve *s, const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
-	static const struct option lo[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "max-time", required_argument, NULL, 'm' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "ports", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reg = NULL;
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (!tc_gate_valid_device(optarg))
-				return tc_err_set(err, TC_ERR_USAGE,
-						  "--device: not a device id ([A-Za-z0-9][A-Za-z0-9._-]{0,63})");
-			s->device = optarg;
-			break;
-		case 'm':
-			if (tc_parse_duration(optarg, &s->max_time, "--max-time", err) < 0) {
-				err->kind = TC_ERR_USAGE;
-				return -1;
-			}
-			break;
-		case 'r':
-			reg = optarg;
-			break;
-		case 'p':
-			if (parse_ports(s, optarg, err) < 0)
-				return -1;
-			break;
-		default:
-			return tc_err_set(err, TC_ERR_USAGE, "unknown option '%s' (see %s help serve)",
-					  argv[optind - 1], GATE_PROG);
-		}
-	}
-	if (optind < argc)
-		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.32s'", argv[optind]);
-	if (!s->device)
+	if (argc > 0)
+		return tc_err_set(err, TC_ERR_USAGE, "unexpected argument '%.32s'", argv[0]);
+	if (!o->device)
 		return tc_err_set(err, TC_ERR_USAGE, "--device is required");
-	s->registry = gate_registry(reg);
+	if (!tc_gate_valid_device(o->device))
+		return tc_err_set(err, TC_ERR_USAGE, "--device: not a device id ([A-Za-z0-9][A-Za-z0-9._-]{0,63})");
+	s->device = o->device;
+	if (o->max_time && tc_parse_duration(o->max_time, &s->max_time, "--max-time", err) < 0) {
+		err->kind = TC_ERR_USAGE;
+		return -1;
+	}
+	if (o->ports && parse_ports(s, o->ports, err) < 0)
+		return -1;
+	s->registry = gate_registry(o->registry);
 	return 0;
 }
 
@@ -596,14 +567,14 @@ serve_run(struct serve *s, struct tc_err *err)
 }
 
 int
-gate_serve(int argc, char **argv, struct tc_err *err)
+gate_serve(const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
 	struct serve s;
 	int r;
 
 	memset(&s, 0, sizeof(s));
 	s.pidfd = s.dirfd = s.sigfd = s.timerfd = -1;
-	if (parse_opts(&s, argc, argv, err) < 0)
+	if (parse_opts(&s, o, argc, argv, err) < 0)
 		return -1;
 	log_device = s.device;
 	r = serve_run(&s, err);

@@ -13,22 +13,24 @@
 static const struct gate_cmd {
 	const char *name;
 	gate_fn fn;
+	unsigned accepts;	/* GO_* options it takes */
 	const char *args;
 	const char *summary;
 } cmds[] = {
-	{ "serve", gate_serve, "--device ID [--ports PORT[,PORT...]] [--max-time DURATION] [--registry DIR]",
+	{ "serve", gate_serve, GO_DEVICE | GO_PORTS | GO_MAX_TIME | GO_REGISTRY, "--device ID [--ports PORT[,PORT...]] [--max-time DURATION] [--registry DIR]",
 	  "hold one device's session (sshd's forced command)" },
-	{ "list", gate_list, "[--json | --html [--domain DOMAIN] | --nginx-map --domain DOMAIN] [--registry DIR]",
+	{ "list", gate_list, GO_JSON | GO_HTML | GO_NGINX_MAP | GO_DOMAIN | GO_REGISTRY, "[--json | --html [--domain DOMAIN] | --nginx-map --domain DOMAIN] [--registry DIR]",
 	  "show the live sessions" },
-	{ "close", gate_close, "SESSION|DEVICE[/TUNNEL] [--reason TEXT] [--registry DIR]",
+	{ "close", gate_close, GO_REASON | GO_REGISTRY, "SESSION|DEVICE[/TUNNEL] [--reason TEXT] [--registry DIR]",
 	  "end sessions; the device is told they were revoked" },
 	{ "authorized-key", gate_authorized_key,
+	  GO_DEVICE | GO_PORTS | GO_BIND | GO_MAX_TIME | GO_REGISTRY | GO_KEY,
 	  "--device ID --ports PORT[,PORT...] [--bind ADDR] [--max-time DURATION]\n"
 	  "                                 [--registry DIR] [--key 'TYPE BASE64 [COMMENT]']",
 	  "print the authorized_keys line for a device's key" },
-	{ "hello", gate_hello, "1 tunnel=NAME target=HOST:PORT expires=UNIXTIME",
+	{ "hello", gate_hello, 0, "1 tunnel=NAME target=HOST:PORT expires=UNIXTIME",
 	  "what a device sends; reaches serve only through a forced command" },
-	{ "help", gate_help, "[COMMAND]", "this text" },
+	{ "help", gate_help, 0, "[COMMAND]", "this text" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -36,6 +38,17 @@ static const struct gate_cmd {
  * and its options (each a flag and a value). */
 #define SHELL_WORDS_MAX 16
 #define SHELL_CMD_MAX 1024
+
+static const struct gate_cmd *
+find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
 
 void
 gate_usage(const char *cmd, int to_stderr)
@@ -51,10 +64,12 @@ gate_usage(const char *cmd, int to_stderr)
 }
 
 int
-gate_help(int argc, char **argv, struct tc_err *err)
+gate_help(const struct gate_opts *o, int argc, char **argv, struct tc_err *err)
 {
-	(void)err;
-	gate_usage(argc > 1 ? argv[1] : NULL, 0);
+	(void)o;
+	if (argc > 1 || (argc == 1 && !find_cmd(argv[0])))
+		return tc_err_set(err, TC_ERR_USAGE, "give one command of %s help", GATE_PROG);
+	gate_usage(argc == 1 ? argv[0] : NULL, 0);
 	return 0;
 }
 
@@ -80,25 +95,24 @@ gate_registry(const char *flag)
 	return e && e[0] ? e : "/run/tunnelctl-gate";
 }
 
-static const struct gate_cmd *
-find_cmd(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NCMDS; i++)
-		if (strcmp(cmds[i].name, name) == 0)
-			return &cmds[i];
-	return NULL;
-}
 
 static int
 run(const struct gate_cmd *c, int argc, char **argv)
 {
 	struct tc_err err = { TC_OK, "" };
-	int r;
+	struct gate_opts o;
+	int first, r;
 
-	optind = 0;	/* glibc: a full reinitialisation for the command's own getopt */
-	r = c->fn(argc, argv, &err);
+	/* hello's words are the device's, not options: never parsed here. */
+	if (c->fn == gate_hello)
+		return c->fn(NULL, argc - 1, argv + 1, &err);
+	r = gate_opts_parse(c->name, c->accepts, argc, argv, &o, &first, &err);
+	if (r == 1) {
+		gate_usage(c->name, 0);
+		return 0;
+	}
+	if (r == 0)
+		r = c->fn(&o, argc - first, argv + first, &err);
 	if (r >= 0)
 		return r;
 	tc_log(TC_LOG_ERR, "%s: %s", c->name, err.msg);

@@ -36,6 +36,18 @@ for bad in "--device -x --ports 1" "--device a/b --ports 1" "--device a --ports 
 	gate authorized-key $bad </dev/null >/dev/null 2>"$W/err"
 	is "$?" 2 "authorized-key $bad: usage error (2): $(head -c 90 "$W/err")"
 done
+# One answer to a bad option from every command (one option loop).
+for c in serve list close authorized-key; do
+	gate "$c" --frob </dev/null >/dev/null 2>"$W/err"
+	is "$?" 2 "$c --frob: usage error (2)"
+	check "$c --frob: unknown option" grep -q "^tunnelctl-gate: $c: unknown option '--frob'" "$W/err"
+done
+gate list --reason x >/dev/null 2>"$W/err"
+check "list --reason: not an option of list" grep -q -- "--reason: not an option of list" "$W/err"
+gate close --reason </dev/null >/dev/null 2>"$W/err"
+check "close --reason (no value): needs a value" grep -q -- "--reason: needs a value" "$W/err"
+gate help bogus >/dev/null 2>&1
+is "$?" 2 "help bogus: usage error (2)"
 gate authorized-key --device a --ports 1 --key "ssh-rsa $(cut -d' ' -f2 "$W/devA.pub")" >/dev/null 2>&1
 is "$?" 2 "authorized-key: a key whose blob is of another type is refused"
 
