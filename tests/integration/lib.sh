@@ -95,15 +95,34 @@ for t in d["tunnels"]:
 
 state_is() { [ "$(jfield "$1" state)" = "$2" ]; }
 
+# ns_serve NS ADDR PORT TOKEN: an HTTP service on ADDR:PORT (in namespace
+# NS, or here when NS is "") whose /token is TOKEN, killed at exit.
+ns_serve() {
+	local ns=$1 addr=$2 port=$3 dir
+	dir=$(mktemp -d "${WORK:-/tmp}/www.XXXXXX")
+	printf '%s\n' "$4" >"$dir/token"
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" python3 -m http.server "$port" --bind "$addr" --directory "$dir" >/dev/null 2>&1 &
+	else
+		python3 -m http.server "$port" --bind "$addr" --directory "$dir" >/dev/null 2>&1 &
+	fi
+	at_exit "kill $!; rm -rf $dir"
+	wait_port "$addr" "$port" 5 "${DEV:-}"
+}
+
 # target_start PORT TOKEN: an HTTP service on 127.0.0.1:PORT whose /token is TOKEN.
-target_start() {
-	local port=$1 token=$2 dir
-	dir=$(mktemp -d /tmp/tctarget.XXXXXX)
-	printf '%s\n' "$token" >"$dir/token"
-	python3 -m http.server "$port" --bind 127.0.0.1 --directory "$dir" >/dev/null 2>&1 &
-	local pid=$!
-	at_exit "kill $pid; rm -rf $dir"
-	wait_port 127.0.0.1 "$port" 5
+target_start() { ns_serve "" 127.0.0.1 "$1" "$2"; }
+
+# dnat_targets: for three_hosts' DNAT tests, two LAN pages (192.0.2.50 and
+# .51, port 8443, tokens $TOKA and $TOKB) and a loopback-only service of the
+# device (127.0.0.1:9999, $SECRET) that CVE-2020-8558 must never expose.
+dnat_targets() {
+	TOKA=tok-a-$$-$RANDOM
+	TOKB=tok-b-$$-$RANDOM
+	SECRET=secret-$$-$RANDOM
+	ns_serve "$LAN" 192.0.2.50 8443 "$TOKA" || { echo "Bail out! lan .50"; exit 1; }
+	ns_serve "$LAN" 192.0.2.51 8443 "$TOKB" || { echo "Bail out! lan .51"; exit 1; }
+	ns_serve "$DEV" 127.0.0.1 9999 "$SECRET" || { echo "Bail out! device loopback service"; exit 1; }
 }
 
 # fetch_token PORT [NS]: GET /token through 127.0.0.1:PORT (optionally in NS).

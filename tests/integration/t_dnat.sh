@@ -18,23 +18,9 @@ NFTCTL=${NFTCTL:-$TC_BUILDDIR/tests/helpers/nftctl}
 three_hosts tc
 ip -n "$LAN" addr add 192.0.2.51/24 dev vl
 
-# serve NS ADDR PORT TOKEN: GET /token is TOKEN (checked from the device)
-serve() {
-	local ns=$1 addr=$2 port=$3 dir
-	dir=$(mktemp -d "$WORK/www.XXXXXX")
-	printf '%s\n' "$4" >"$dir/token"
-	ip netns exec "$ns" python3 -m http.server "$port" --bind "$addr" --directory "$dir" \
-		>/dev/null 2>&1 &
-	at_exit "kill $!"
-	wait_port "$addr" "$port" 5 "$DEV"
-}
-TOK1=tok-a-$$-$RANDOM
-TOK2=tok-b-$$-$RANDOM
-SECRET=secret-$$-$RANDOM
-serve "$LAN" 192.0.2.50 8443 "$TOK1" || { echo "Bail out! lan target .50"; exit 1; }
-serve "$LAN" 192.0.2.51 8443 "$TOK2" || { echo "Bail out! lan target .51"; exit 1; }
-# a loopback-only service of the device: CVE-2020-8558 must not expose it
-serve "$DEV" 127.0.0.1 9999 "$SECRET" || { echo "Bail out! device loopback service"; exit 1; }
+dnat_targets
+TOK1=$TOKA
+TOK2=$TOKB
 
 # get NS URL: the body, or nothing (bounded)
 get() { ip netns exec "$1" curl -s --max-time 3 "$2" 2>/dev/null; }

@@ -23,20 +23,7 @@ NSINO=$(indev stat -L -c %i /proc/self/ns/net)
 FW=/run/tunnelctl-fw/$NSINO
 at_exit "rm -rf $FW"
 
-serve() { # serve NS ADDR PORT TOKEN: GET /token is TOKEN
-	local dir
-	dir=$(mktemp -d "$WORK/www.XXXXXX")
-	printf '%s\n' "$4" >"$dir/token"
-	ip netns exec "$1" python3 -m http.server "$3" --bind "$2" --directory "$dir" >/dev/null 2>&1 &
-	at_exit "kill $!"
-	wait_port "$2" "$3" 5 "$DEV"
-}
-TOKA=tok-a-$$-$RANDOM
-TOKB=tok-b-$$-$RANDOM
-SECRET=secret-$$-$RANDOM
-serve "$LAN" 192.0.2.50 8443 "$TOKA" || { echo "Bail out! lan .50"; exit 1; }
-serve "$LAN" 192.0.2.51 8443 "$TOKB" || { echo "Bail out! lan .51"; exit 1; }
-serve "$DEV" 127.0.0.1 9999 "$SECRET" || { echo "Bail out! device loopback service"; exit 1; }
+dnat_targets
 
 get() { ip netns exec "$1" curl -s --max-time 3 "$2" 2>/dev/null; }
 serves() { [ "$(get "$SRV" "http://127.0.0.1:$1/token")" = "$2" ]; }
