@@ -2,6 +2,7 @@
  * before they reach a key file, and public host keys checked before they
  * reach known_hosts (key.h). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,10 +173,14 @@ tc_host_key_normalize(const char *in, char out[TC_HOSTKEY_MAX + 1], const char *
 	else if (nf > 1 && host_key_type(f[1], fl[1]) >= 0)
 		t = 1;
 	else if (looks_like_type(f[0], fl[0]) || (nf > 1 && looks_like_type(f[1], fl[1]))) {
+		char ty[41];
+
 		t = looks_like_type(f[0], fl[0]) ? 0 : 1;
-		return tc_err_set(err, TC_ERR_INVALID, "%s: '%.*s' is not a supported host key type (ssh-ed25519, "
+		/* the type as typed, through tc_echo: it may hold any byte */
+		snprintf(ty, sizeof(ty), "%.*s", (int)(fl[t] < 40 ? fl[t] : 40), f[t]);
+		return tc_err_set(err, TC_ERR_INVALID, "%s: '%s' is not a supported host key type (ssh-ed25519, "
 				  "ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-ssh-ed25519@openssh.com, "
-				  "sk-ecdsa-sha2-nistp256@openssh.com)", what, (int)(fl[t] < 40 ? fl[t] : 40), f[t]);
+				  "sk-ecdsa-sha2-nistp256@openssh.com)", what, tc_echo(ty, e));
 	} else {
 		char v[TC_ECHO_MAX + 1];
 		size_t n = len - start < TC_ECHO_MAX ? len - start : TC_ECHO_MAX;

@@ -29,7 +29,7 @@ check(const struct tc_sshmsg *m)
 	/* NONE carries text only for a message no rule knows, or the gate's
 	 * "registered" line. */
 	if (m->ev == TC_SSHEV_NONE && m->text[0] != '\0' && !m->unknown &&
-	    strncmp(m->text, "registered ", 11) != 0)
+	    strncmp(m->text, "tunnelctl-gate: registered ", 27) != 0)
 		abort();
 	if (strstr(m->text, "PRIVATE KEY") != NULL || strstr(m->text, "-----") != NULL)
 		abort();
