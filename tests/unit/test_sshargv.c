@@ -43,7 +43,8 @@ base_spec(struct tc_spec *s)
 int
 main(void)
 {
-	struct tc_ssh_paths p = { "/usr/bin/ssh", "/usr/bin/autossh", "/run/t/web/key", "/run/t/web/known_hosts" };
+	struct tc_ssh_paths p = { .ssh = "/usr/bin/ssh", .autossh = "/usr/bin/autossh", .key = "/run/t/web/key",
+				  .known_hosts = "/run/t/web/known_hosts" };
 	struct tc_argv a, e;
 	struct tc_spec s;
 	struct tc_err err;
@@ -97,7 +98,8 @@ main(void)
 	/* A state dir with a space, a quote, a backslash and a percent sign:
 	 * quoted and escaped as ssh's own option parser reads it. */
 	{
-		struct tc_ssh_paths q = { "/usr/bin/ssh", NULL, "/run/a b/web/key", "/run/x\"y\\z%d/kh" };
+		struct tc_ssh_paths q = { .ssh = "/usr/bin/ssh", .key = "/run/a b/web/key",
+					  .known_hosts = "/run/x\"y\\z%d/kh" };
 
 		ok(tc_ssh_argv(&s, &q, &a, &err) == 0, "awkward state dir: argv builds");
 		ok(has(&a, "-oIdentityFile=\"/run/a b/web/key\""), "a space is quoted");
