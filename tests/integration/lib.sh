@@ -359,3 +359,14 @@ for s in json.load(sys.stdin)["sessions"]:
 
 # listening PORT: something listens on 127.0.0.1:PORT (this namespace).
 listening() { ss -Htln "sport = :$1" | grep -q .; }
+
+# rss_flat DESC KB-BEFORE KB-AFTER: the check that memory stayed flat (within
+# 64 kB); skipped in a sanitizer build, whose allocator keeps freed memory in
+# a quarantine on purpose (descriptors are still checked there).
+rss_flat() {
+	if [ -n "${TC_SANITIZED:-}" ]; then
+		skip "$1 (sanitizer build: ASan's quarantine holds freed memory)"
+	else
+		check "$1" test $(($3 - $2)) -le 64
+	fi
+}
