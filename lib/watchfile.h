@@ -22,7 +22,8 @@ struct tc_watch_info {
 	uint64_t rounds;			/* rounds done (for tests and logs) */
 };
 
-/* Write it atomically (0600). */
+/* Replace it atomically for readers (0600), without fsync: its watcher is
+ * the only writer (it holds the watch lock), and a stale file is ignored. */
 int tc_watch_write(int statefd, const struct tc_watch_info *w, struct tc_err *err);
 
 /* 0 and *w filled when watch.json names a watcher that is alive, else -1

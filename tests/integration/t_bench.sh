@@ -14,14 +14,23 @@ done
 [ -x /usr/bin/time ] || skip_all "GNU time not installed"
 [ -x /usr/sbin/sshd ] || skip_all "sshd not installed"
 tc_setup
+# The watch section needs a broker and its clients; without them it is left out.
+sections="poll nft mem up recovery"
+goals=5
+watch=1
+for t in mosquitto mosquitto_pub mosquitto_passwd openssl nsenter; do
+	command -v "$t" >/dev/null || watch=0
+done
+[ "$watch" = 1 ] && sections="$sections watch" goals=12
 
 leftovers() {	# namespaces and state dirs the bench makes
 	{ ip netns list | grep -E '^tcb[a-z]*[0-9]+'; ls -d /dev/shm/tcbench.* /tmp/tcbench.*; } 2>/dev/null | wc -l
 }
 before=$(leftovers)
 N=2 UP_N=1 REC_N=1 MEM_N=2 REPS=1 NFT_SIZES="1 10" LIMIT=60 \
+	WATCH_N=1 WATCH_HN=1 WATCH_ROUNDS=20 WATCH_KEEPALIVE=5 WATCH_EXCHANGES=1 WATCH_COLD_S=6 \
 	TC_BUILDDIR=$TC_BUILDDIR TC_BIN=$TC_BIN timeout 900 bash "$TC_SRCDIR/bench/run" \
-	poll nft mem up recovery >"$WORK/out" 2>"$WORK/err"
+	$sections >"$WORK/out" 2>"$WORK/err"
 RC=$?
 is "$RC" 0 "bench/run exits 0 ($(tail -n 3 "$WORK/err" | tr '\n' ';'))"
 OUT=$WORK/out
@@ -46,8 +55,11 @@ if command -v valgrind >/dev/null; then
 	check "poll: instruction counts by part" has '^  ld\.so: mapping and relocating [0-9]+ libraries +[0-9]+'
 	check "poll: instruction ratio" has '^ratio script/tunnelctl in instructions: [0-9.]+x$'
 fi
+if command -v cc >/dev/null; then
+	check "poll: the floor of a per-poll process" has '^ratio tunnelctl sync/floor: [0-9.]+x$'
+fi
 # (the two DNAT goals need 100 and 1000 rules, so they are not printed here)
-is "$(grep -c "^goal: " "$OUT")" 5 "every goal line is printed (poll 3, memory 1, tunnel up 1)"
+is "$(grep -c "^goal: " "$OUT")" "$goals" "every goal line is printed (poll 3, memory 1, tunnel up 1, watch 7)"
 
 # 2. DNAT install
 check "nft: the table is printed" has '^== 2\. DNAT install'
@@ -66,6 +78,19 @@ check "mem: the median line" has '^supervisor RSS: median [0-9]+ kB, min [0-9]+,
 check "up: both tools measured" has '^ratio tunnelctl/autossh: [0-9.]+x$'
 check "recovery: both tools recovered" has '^1 +[0-9.]+ +[0-9.]+ +[0-9.]+$'
 
+# 8. watch
+if [ "$watch" = 0 ]; then
+	skip "watch: mosquitto, mosquitto-clients, openssl or nsenter not installed"
+else
+check "watch: the section is printed" has '^== 8\. watch'
+check "watch: reaction of plain ssh -R" has '^plain ssh -R .* +[0-9.]+ +[0-9.]+ +[0-9.]+$'
+check "watch: reaction of watch + MQTT" has '^watch \+ MQTT \(mqtts\): a tunnel added +[0-9.]+ '
+check "watch: reaction of watch + HTTP" has '^watch \+ HTTP, --interval 5s .* +[0-9.]+ +[0-9.]+ +[0-9.]+$'
+check "watch: CPU of an idle round" has '^tunnelctl watch round \(two 304s\) +[0-9.]+ '
+check "watch: idle MQTT, one keepalive period timed" has '^watch \+ MQTT \(mqtts, interval 60s\) +[0-9.]+ +1 '
+check "watch: bytes per day of cron sync" has '^cron sync \(one native document, http\) +[0-9]+ +[0-9]+$'
+check "watch: memory of the HTTP watcher" has '^watch \+ HTTP \(SORACOM\)( +[0-9]+){6}$'
+fi
 check "nothing is left behind (namespaces, state dirs)" test "$(leftovers)" = "$before"
 bench_supervisors() {	# supervisors whose state dir is one of the bench's
 	local f n=0
@@ -75,4 +100,12 @@ bench_supervisors() {	# supervisors whose state dir is one of the bench's
 	echo "$n"
 }
 is "$(bench_supervisors)" 0 "no supervisor of the bench is left"
+bench_watchers() {	# tunnelctl watch processes whose state dir is one of the bench's
+	local f n=0
+	for f in /proc/[0-9]*/cmdline; do
+		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qE -- '--state-dir (/dev/shm|/tmp)/tcbench\.[^ ]* .*watch' && n=$((n + 1))
+	done
+	echo "$n"
+}
+is "$(bench_watchers)" 0 "no watcher of the bench is left"
 done_testing
