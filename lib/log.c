@@ -1,8 +1,10 @@
 /* log.c: stderr for people, syslog for unattended runs. */
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <stdio.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -11,12 +13,26 @@
 static int use_syslog, use_stderr = 1, verbosity;
 static const char *prefix = "tunnelctl";	/* stderr lines start "IDENT: " */
 
+/* 1 when stderr is systemd's journal stream (a service's stderr): the
+ * journal has each line already, and syslog would store it twice.
+ * systemd names the stream in JOURNAL_STREAM as "DEVICE:INODE". */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 tc_log_open(const char *ident, int daemon)
 {
 	prefix = ident;
 	use_stderr = !daemon;
-	use_syslog = daemon || !isatty(STDERR_FILENO);
+	use_syslog = daemon || (!isatty(STDERR_FILENO) && !stderr_is_journal());
 	if (use_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }

@@ -204,8 +204,16 @@ if syslog_ok; then
 		grep -q '^<27>.*tunnelctl\[[0-9]*\]: sync: web: start failed: run_as: no user' "$SL/syslog"
 	check "... and stderr" grep -q '^tunnelctl: sync: web: start failed' "$SL/stderr"
 	printf 'ssh = %s\nautossh = no\n' "$SLEEPSSH" >"$SETTINGS"
+	# Under systemd stderr is the journal (JOURNAL_STREAM names it): the
+	# journal has the line, syslog would store it a second time.
+	: >"$SL/stderr"
+	syslog_run "$SL" 0 env JOURNAL_STREAM="$(stat -c '%d:%i' "$SL/stderr")" \
+		"$TC_BIN" --settings "$SETTINGS" --state-dir "$STATE" status nosuch
+	check "stderr as systemd's journal stream: the line is on stderr" grep -q 'status: nosuch: unknown tunnel' "$SL/stderr"
+	check "... and not sent to syslog a second time" test ! -s "$SL/syslog"
 else
 	skip "syslog: needs root and mount namespaces"; skip "syslog"; skip "syslog"; skip "syslog"; skip "syslog"
+	skip "journal stream"; skip "journal stream"
 fi
 
 done_testing
