@@ -50,6 +50,9 @@ static int curl_ready;
  * of a SORACOM poll share one TCP connection (when the server keeps it
  * open) and one name lookup. tc_fetch_cleanup() closes it and them. */
 static CURL *curl_h;
+/* The handle has not performed yet: its first transfer makes the internal
+ * multi handle and its wake-up socketpair, which it keeps until cleanup. */
+static int curl_h_fresh;
 
 /* The tool is single-threaded, so a static flag is enough; curl_global_init
  * must run before any other libcurl call and only once. */
@@ -72,10 +75,12 @@ global_init(struct tc_err *err)
 static CURL *
 handle_get(void)
 {
-	if (curl_h == NULL)
+	if (curl_h == NULL) {
 		curl_h = curl_easy_init();
-	else
+		curl_h_fresh = 1;
+	} else {
 		curl_easy_reset(curl_h);
+	}
 	return curl_h;
 }
 
@@ -551,10 +556,15 @@ fetch_http(const char *url, const char *shown, const struct tc_fetch_opts *o,
 		goto done;
 	}
 	/* The socket has CLOEXEC from sockopt_cloexec; what libcurl keeps
-	 * besides (its multi handle's wake-up socketpair) gets it here. */
-	tc_fdsnap_take(&snap);
+	 * besides (its multi handle's wake-up socketpair, made by the handle's
+	 * first transfer) gets it here, once: a kept handle's later polls do
+	 * not scan /proc/self/fd. */
+	if (curl_h_fresh)
+		tc_fdsnap_take(&snap);
 	rc = curl_easy_perform(h);
-	tc_fdsnap_cloexec_new(&snap, NULL, 0);
+	if (curl_h_fresh)
+		tc_fdsnap_cloexec_new(&snap, NULL, 0);
+	curl_h_fresh = 0;
 	curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize);
 	curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &body);
 	out->bytes_received = (size_t)hsize + (size_t)body;
