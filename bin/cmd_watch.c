@@ -288,6 +288,7 @@ source_free(struct watcher *w)
 	tc_doc_result_free(&w->last);
 	w->have_last = 0;
 	tc_fetch_cleanup();
+	tc_source_forget();
 }
 
 /* Take cf (the MQTT client moves into w). */

@@ -13,17 +13,82 @@
 #include "source.h"
 #include "spec.h"
 #include "state.h"
+#include "xalloc.h"
 
 #define TC_FETCH_DIR ".fetch"
 #define TC_VALIDATOR_MAX 512
 #define TC_IMSI_MAX 16
 
 struct cache {
-	int dirfd;
+	int statefd, dirfd;	/* dirfd: STATE_DIR/.fetch, -1 until needed */
 	char key[17];		/* first 16 hex of sha256(url) */
 	char *body, *etag, *lm;
 	size_t len;
+	int keep;		/* watch: also kept in memory between loads */
 };
+
+/* watch (keep_connection): the last documents and validators stay in
+ * memory too, so an idle poll answered 304 reads nothing from disk. Two
+ * entries: the SORACOM flow's subscriber and userdata. */
+#define MEM_ENTRIES 2
+static struct mem {
+	char key[17];
+	char *body, *etag, *lm;
+	size_t len;
+} mem[MEM_ENTRIES];
+static unsigned mem_next;
+
+static char *
+dup_or_null(const char *s, size_t n)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static void
+mem_clear(struct mem *m)
+{
+	if (m->body)
+		explicit_bzero(m->body, m->len);	/* a document may hold private keys */
+	free(m->body);
+	free(m->etag);
+	free(m->lm);
+	memset(m, 0, sizeof(*m));
+}
+
+static struct mem *
+mem_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < MEM_ENTRIES; i++)
+		if (mem[i].body && strcmp(mem[i].key, key) == 0)
+			return &mem[i];
+	return NULL;
+}
+
+void
+tc_source_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < MEM_ENTRIES; i++)
+		mem_clear(&mem[i]);
+}
+
+static int
+cache_dir(struct cache *c)
+{
+	if (c->dirfd < 0 && c->statefd >= 0)
+		c->dirfd = tc_subdir_open(c->statefd, TC_FETCH_DIR, 1, NULL);
+	return c->dirfd;
+}
 
 static void
 cache_name(const struct cache *c, const char *ext, char *buf, size_t sz)
@@ -32,12 +97,12 @@ cache_name(const struct cache *c, const char *ext, char *buf, size_t sz)
 }
 
 static char *
-cache_get(const struct cache *c, const char *ext, size_t max, size_t *len)
+cache_get(struct cache *c, const char *ext, size_t max, size_t *len)
 {
 	char name[40], *buf = NULL;
 	size_t l;
 
-	if (c->dirfd < 0)
+	if (cache_dir((struct cache *)c) < 0)
 		return NULL;
 	cache_name(c, ext, name, sizeof(name));
 	if (tc_read_file(c->dirfd, name, max, &buf, &l, NULL) < 0)
@@ -48,15 +113,25 @@ cache_get(const struct cache *c, const char *ext, size_t max, size_t *len)
 }
 
 static void
-cache_open(int statefd, const char *url, struct cache *c)
+cache_open(int statefd, const char *url, int keep, struct cache *c)
 {
 	char digest[TC_DIGEST_HEX];
+	struct mem *m;
 
 	memset(c, 0, sizeof(*c));
-	c->dirfd = statefd >= 0 ? tc_subdir_open(statefd, TC_FETCH_DIR, 1, NULL) : -1;
+	c->statefd = statefd;
+	c->dirfd = -1;
+	c->keep = keep;
 	tc_sha256_hex(url, strlen(url), digest);
 	memcpy(c->key, digest, 16);
 	c->key[16] = '\0';
+	if (keep && (m = mem_find(c->key)) != NULL) {
+		c->body = dup_or_null(m->body, m->len);
+		c->len = m->len;
+		c->etag = dup_or_null(m->etag, m->etag ? strlen(m->etag) : 0);
+		c->lm = dup_or_null(m->lm, m->lm ? strlen(m->lm) : 0);
+		return;
+	}
 	c->body = cache_get(c, "body", TC_DOC_MAX, &c->len);
 	if (c->body) {
 		c->etag = cache_get(c, "etag", TC_VALIDATOR_MAX, NULL);
@@ -67,6 +142,8 @@ cache_open(int statefd, const char *url, struct cache *c)
 static void
 cache_close(struct cache *c)
 {
+	if (c->body)
+		explicit_bzero(c->body, c->len);
 	free(c->body);
 	free(c->etag);
 	free(c->lm);
@@ -76,12 +153,32 @@ cache_close(struct cache *c)
 	c->dirfd = -1;
 }
 
+/* The new validators and body in memory (watch), replacing the URL's. */
+static void
+mem_put(const struct cache *c, const struct tc_fetch_result *r)
+{
+	struct mem *m = mem_find(c->key);
+
+	if (m == NULL)
+		m = &mem[mem_next++ % MEM_ENTRIES];
+	mem_clear(m);
+	if (!r->etag && !r->last_modified)
+		return;
+	memcpy(m->key, c->key, sizeof(m->key));
+	m->body = dup_or_null(r->body, r->len);
+	m->len = r->len;
+	m->etag = dup_or_null(r->etag, r->etag ? strlen(r->etag) : 0);
+	m->lm = dup_or_null(r->last_modified, r->last_modified ? strlen(r->last_modified) : 0);
+}
+
 static void
 cache_put(struct cache *c, const struct tc_fetch_result *r)
 {
 	char name[40];
 
-	if (c->dirfd < 0)
+	if (c->keep)
+		mem_put(c, r);
+	if (cache_dir(c) < 0)
 		return;
 	cache_name(c, "etag", name, sizeof(name));
 	unlinkat(c->dirfd, name, 0);
@@ -119,7 +216,7 @@ fetch_parse(int statefd, const char *url, const struct tc_source *src, parse_fn 
 	struct cache c;
 	int rc;
 
-	cache_open(statefd, url, &c);
+	cache_open(statefd, url, src->keep_connection, &c);
 	memset(&o, 0, sizeof(o));
 	o.cacert = src->cacert;
 	o.interface = src->interface;

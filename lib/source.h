@@ -37,6 +37,10 @@ struct tc_source {
 int tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *out,
 		   int *not_modified, struct tc_err *err);
 
+/* Drop what keep_connection kept in memory (documents, validators): when a
+ * watcher changes its source or ends. */
+void tc_source_forget(void);
+
 /* src as tc_mqtt_opts (pointers into src): for watch's tc_mqtt_new. */
 struct tc_mqtt_opts;
 void tc_source_mqtt_opts(const struct tc_source *src, struct tc_mqtt_opts *o);
