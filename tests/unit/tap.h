@@ -3,6 +3,7 @@
 #define TC_TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -31,6 +32,30 @@ static int tap_n, tap_failed;
 	if (is_a_ != is_b_) \
 		printf("#   got %lld, expected %lld\n", is_a_, is_b_); \
 } while (0)
+
+static char tap_root[64];
+
+static inline void
+tap_rm_root(void)
+{
+	char cmd[sizeof(tap_root) + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tap_root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", tap_root);
+}
+
+/* A fresh directory /tmp/TAG.XXXXXX, removed with what it holds at exit;
+ * its path, or NULL when it cannot be made. */
+static inline const char *
+tap_tmpdir(const char *tag)
+{
+	snprintf(tap_root, sizeof(tap_root), "/tmp/%s.XXXXXX", tag);
+	if (!mkdtemp(tap_root))
+		return NULL;
+	atexit(tap_rm_root);
+	return tap_root;
+}
 
 static inline int
 tap_done(void)

@@ -19,17 +19,7 @@
 #define T_2100 4102444800LL
 #define T_2024 1704067200LL	/* 2024-01-01T00:00:00Z */
 
-static char root[] = "/tmp/tcrecord.XXXXXX";
-
-static void
-cleanup(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-}
+static const char *root;
 
 static void
 diag_lines(const char *s)
@@ -89,9 +79,8 @@ main(void)
 	ok(sizeof(off_t) >= 8 && sizeof(ino_t) >= 8, "off_t and ino_t are 64 bits (%zu, %zu bytes)",
 	   sizeof(off_t), sizeof(ino_t));
 
-	if (!mkdtemp(root))
+	if ((root = tap_tmpdir("tcrecord")) == NULL)
 		return 1;
-	atexit(cleanup);
 	snprintf(path, sizeof(path), "%s/state", root);
 	dfd = tc_state_open(path, 1, &err);
 	tdir = dfd >= 0 ? tc_subdir_open(dfd, "edge", 1, &err) : -1;

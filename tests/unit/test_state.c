@@ -13,17 +13,7 @@
 #include "state.h"
 #include "tap.h"
 
-static char root[] = "/tmp/tcstate.XXXXXX";
-
-static void
-cleanup(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-}
+static const char *root;
 
 static int
 write_raw(int dirfd, const char *name, const char *s)
@@ -48,9 +38,8 @@ main(void)
 	pid_t pid;
 	unsigned long long st, st2;
 
-	if (!mkdtemp(root))
+	if ((root = tap_tmpdir("tcstate")) == NULL)
 		return 1;
-	atexit(cleanup);
 	snprintf(path, sizeof(path), "%s/state", root);
 
 	dfd = tc_state_open(path, 1, &err);

@@ -13,17 +13,7 @@
 #include "tap.h"
 #include "watchfile.h"
 
-static char root[] = "/tmp/tcwatchfile.XXXXXX";
-
-static void
-cleanup(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-}
+static const char *root;
 
 static void
 put(int dirfd, const char *name, const char *text)
@@ -56,9 +46,8 @@ main(void)
 	struct stat st;
 	int dirfd, n;
 
-	if (!mkdtemp(root))
+	if ((root = tap_tmpdir("tcwatchfile")) == NULL)
 		return 1;
-	atexit(cleanup);
 	dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	ok(tc_watch_read(dirfd, &r) == -1, "no watch.json: no watcher");
