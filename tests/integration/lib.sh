@@ -370,3 +370,45 @@ rss_flat() {
 		check "$1" test $(($3 - $2)) -le 64
 	fi
 }
+
+# native_doc OUT DEVICE NAME:RPORT[:OPT,...]...: write (atomically) a native
+# document to OUT for loopback_fixture's world: each tunnel to the target
+# service on 127.0.0.1:$TPORT through the sshd on $SPORT (root, its host key
+# pinned, its client key inline); OPT: b64 (the key as base64),
+# timeout=DURATION, bind=ADDR, keepalive (5 s x 2). DEVICE "-": the document
+# has no entry for this device; another device's empty entry is always in it.
+native_doc() {
+	python3 - "$SSHD/client_key" "$SSHD_HOSTKEY_PUB" "$SPORT" "$TPORT" "$@" <<'EOF'
+import base64, json, os, sys
+keyf, hostkey, sport, tport, out, dev = sys.argv[1:7]
+pem = open(keyf).read()
+tunnels = []
+for arg in sys.argv[7:]:
+    parts = arg.split(":")
+    name, rport = parts[0], int(parts[1])
+    opts = parts[2].split(",") if len(parts) > 2 else []
+    t = {"name": name,
+         "server": {"host": "127.0.0.1", "port": int(sport), "user": "root",
+                    "host_key": hostkey},
+         "remote": {"port": rport},
+         "target": {"host": "127.0.0.1", "port": int(tport)},
+         "private_key": pem}
+    for o in opts:
+        if o == "b64":
+            t["private_key"] = base64.b64encode(pem.encode()).decode()
+        elif o.startswith("timeout="):
+            t["timeout"] = o.split("=", 1)[1]
+        elif o.startswith("bind="):
+            t["remote"]["bind"] = o.split("=", 1)[1]
+        elif o == "keepalive":
+            t["keepalive"] = {"interval": 5, "count": 2}
+    tunnels.append(t)
+devices = {"edge-other": {"tunnels": []}}
+if dev != "-":
+    devices[dev] = {"tunnels": tunnels}
+tmp = out + ".tmp"
+with open(tmp, "w") as f:
+    json.dump({"version": 1, "devices": devices}, f, indent=1)
+os.replace(tmp, out)
+EOF
+}

@@ -23,41 +23,7 @@ DOC=$ROOT/cfg.json
 # to $DOC (atomically). OPTs: b64 (key as base64 of the PEM), timeout=D,
 # rport raw (e.g. 70000), bind=ADDR. DEVICE "-" writes a document for another
 # device only.
-gendoc() {
-	python3 - "$SSHD/client_key" "$SSHD_HOSTKEY_PUB" "$SPORT" "$TPORT" "$DOC" "$@" <<'EOF'
-import base64, json, os, sys
-keyf, hostkey, sport, tport, out, dev = sys.argv[1:7]
-pem = open(keyf).read()
-tunnels = []
-for arg in sys.argv[7:]:
-    parts = arg.split(":")
-    name, rport = parts[0], int(parts[1])
-    opts = parts[2].split(",") if len(parts) > 2 else []
-    t = {"name": name,
-         "server": {"host": "127.0.0.1", "port": int(sport), "user": "root",
-                    "host_key": hostkey},
-         "remote": {"port": rport},
-         "target": {"host": "127.0.0.1", "port": int(tport)},
-         "private_key": pem}
-    for o in opts:
-        if o == "b64":
-            t["private_key"] = base64.b64encode(pem.encode()).decode()
-        elif o.startswith("timeout="):
-            t["timeout"] = o.split("=", 1)[1]
-        elif o.startswith("bind="):
-            t["remote"]["bind"] = o.split("=", 1)[1]
-        elif o == "keepalive":
-            t["keepalive"] = {"interval": 5, "count": 2}
-    tunnels.append(t)
-devices = {"edge-other": {"tunnels": []}}
-if dev != "-":
-    devices[dev] = {"tunnels": tunnels}
-tmp = out + ".tmp"
-with open(tmp, "w") as f:
-    json.dump({"version": 1, "devices": devices}, f, indent=1)
-os.replace(tmp, out)
-EOF
-}
+gendoc() { native_doc "$DOC" "$@"; }
 setmode() { if [ -n "$1" ]; then echo "$1" >"$DOC.mode"; else rm -f "$DOC.mode"; fi; }
 
 sync_() { tc sync --source "$URL" --id "$DEV" "$@"; }

@@ -36,29 +36,7 @@ DOC2=$ROOT/cfg2.json
 
 # gendoc FILE DEVICE [NAME:RPORT]...: a native document for DEVICE (written
 # atomically); DEVICE "-": a document without this device.
-gendoc() {
-	python3 - "$SSHD/client_key" "$SSHD_HOSTKEY_PUB" "$SPORT" "$TPORT" "$@" <<'EOF'
-import json, os, sys
-keyf, hostkey, sport, tport, out, dev = sys.argv[1:7]
-pem = open(keyf).read()
-tunnels = []
-for arg in sys.argv[7:]:
-    name, rport = arg.split(":")
-    tunnels.append({"name": name,
-                    "server": {"host": "127.0.0.1", "port": int(sport), "user": "root",
-                               "host_key": hostkey},
-                    "remote": {"port": int(rport)},
-                    "target": {"host": "127.0.0.1", "port": int(tport)},
-                    "private_key": pem})
-devices = {"edge-other": {"tunnels": []}}
-if dev != "-":
-    devices[dev] = {"tunnels": tunnels}
-tmp = out + ".tmp"
-with open(tmp, "w") as f:
-    json.dump({"version": 1, "devices": devices}, f, indent=1)
-os.replace(tmp, out)
-EOF
-}
+gendoc() { native_doc "$@"; }
 setmode() { if [ -n "$1" ]; then echo "$1" >"$DOC.mode"; else rm -f "$DOC.mode"; fi; }
 settings() { printf '%s\n' "$@" >"$SETTINGS"; }
 
