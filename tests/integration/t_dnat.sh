@@ -116,7 +116,7 @@ is "$?" 0 "... the table is unchanged"
 check "... inv still reaches its own target" serves 8080 "$TOK1"
 
 # --- a local port a service of the device listens on: started, with a warning
-indev python3 -m http.server 10449 --bind 127.0.0.1 >/dev/null 2>&1 &
+ip netns exec "$DEV" python3 -m http.server 10449 --bind 127.0.0.1 >/dev/null 2>&1 &
 LPID=$!
 at_exit "kill $LPID"
 listening() { [ -n "$(indev ss -Hltn 'sport = :10449')" ]; }

@@ -205,13 +205,14 @@ http {
 }
 EOF
 NGINX="$NGINX_BIN -p $T/ -e $T/error.log -c $T/nginx.conf"
-insrv $NGINX -g 'daemon off;' </dev/null >>"$T/nginx.out" 2>&1 &
+ip netns exec "$SRV" $NGINX -g 'daemon off;' </dev/null >>"$T/nginx.out" 2>&1 &
 NGINX_PID=$!
 nginx_stop() {
 	local kids
 	kids=$(cat /proc/"$NGINX_PID"/task/*/children 2>/dev/null)
 	kill -TERM "$NGINX_PID" 2>/dev/null
-	wait_for 5 bash -c '! kill -0 "$1"' _ "$NGINX_PID"
+	# Gone, or a zombie until this shell reaps it: the workers are gone too.
+	wait_for 5 bash -c '! grep -qs "^State:[[:space:]]*[^Z]" /proc/"$1"/status' _ "$NGINX_PID"
 	# shellcheck disable=SC2086
 	kill -KILL "$NGINX_PID" $kids 2>/dev/null
 }
