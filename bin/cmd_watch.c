@@ -24,6 +24,7 @@
 #include "netwatch.h"
 #include "opts.h"
 #include "out.h"
+#include "quiet.h"
 #include "source.h"
 #include "state.h"
 #include "watchfile.h"
@@ -45,8 +46,11 @@ struct watcher {
 	int sigfd, timerfd;
 	struct mnl_socket *nw;
 	struct tc_mqtt *mq;		/* NULL: an HTTP, file or SORACOM source */
-	struct tc_doc_result last;	/* MQTT: the last document, for timer rounds */
+	struct tc_doc_result last;	/* the last valid document, for rounds where it is unchanged */
 	int have_last;
+	/* Quiet since the last converge that found everything in order: a
+	 * round on an unchanged document skips the converge (NULL: never). */
+	struct tc_quiet *q;
 	int64_t interval_s;
 	unsigned seed;
 	struct timespec link_at;	/* a link event is pending since then, or 0 */
@@ -148,6 +152,7 @@ converge(struct watcher *w, const struct tc_doc_result *doc)
 		 doc->id[0] ? doc->id : tc_echo(w->src.id ? w->src.id : "", id));
 	if (tc_converge(&w->c, doc, absent, &r, &e) < 0) {
 		note_error(w, e.msg);
+		tc_quiet_disturb(w->q);
 	} else {
 		/* The changes only: a watcher's "unchanged" every minute is noise. */
 		changed = xcalloc(r.n, sizeof(*changed));
@@ -161,8 +166,12 @@ converge(struct watcher *w, const struct tc_doc_result *doc)
 			out_print(w->g, tc_out_sync(r.acts, changed, r.n, w->g->json));
 		}
 		free(changed);
-		if (r.last.kind != TC_OK)
+		if (r.last.kind != TC_OK) {
 			snprintf(w->info.last_error, sizeof(w->info.last_error), "%s", r.last.msg);
+			tc_quiet_disturb(w->q);	/* retried next round, as before */
+		} else {
+			tc_quiet_arm(w->q, &w->c);	/* under the lock: what it reads holds still */
+		}
 	}
 	tc_round_free(&r);
 	close(w->c.lockfd);
@@ -183,7 +192,29 @@ finish_round(struct watcher *w)
 	arm_next(w);
 }
 
-/* A round of a fetched source (HTTP, file, SORACOM): fetch, converge. */
+/* Converge on the last document unless nothing it bears on changed since
+ * the last converge found everything in order (then the same converge
+ * would do nothing: this is what makes an idle round cheap). */
+static void
+converge_last(struct watcher *w, int doc_changed)
+{
+	if (doc_changed)
+		tc_quiet_disturb(w->q);
+	if (w->have_last && !tc_quiet_check(w->q))
+		converge(w, &w->last);
+}
+
+/* Take doc as the last document. */
+static void
+keep_doc(struct watcher *w, struct tc_doc_result *doc)
+{
+	tc_doc_result_free(&w->last);
+	w->last = *doc;
+	w->have_last = 1;
+}
+
+/* A round of a fetched source (HTTP, file, SORACOM): fetch, converge. A 304
+ * parses nothing: the document parsed last is still the one. */
 static void
 poll_round(struct watcher *w)
 {
@@ -192,14 +223,17 @@ poll_round(struct watcher *w)
 	int nm;
 
 	w->info.last_error[0] = '\0';
-	if (tc_source_load(w->c.statefd, &w->src, &doc, &nm, &e) < 0)
+	w->src.skip_unchanged = w->have_last;
+	if (tc_source_load(w->c.statefd, &w->src, &doc, &nm, &e) < 0) {
 		note_error(w, e.msg);
-	else if (settings_to_specs(w->g, doc.specs, doc.n, &e) < 0) {
+	} else if (nm && w->have_last) {
+		converge_last(w, 0);
+	} else if (settings_to_specs(w->g, doc.specs, doc.n, &e) < 0) {
 		note_error(w, e.msg);
 		tc_doc_result_free(&doc);
 	} else {
-		converge(w, &doc);
-		tc_doc_result_free(&doc);
+		keep_doc(w, &doc);
+		converge_last(w, 1);
 	}
 	finish_round(w);
 }
@@ -213,6 +247,7 @@ mqtt_round(struct watcher *w, char *payload, size_t len)
 {
 	struct tc_doc_result doc;
 	struct tc_err e;
+	int fresh = payload != NULL;
 
 	if (payload) {
 		int r = tc_source_parse_mqtt(payload, len, w->src.id, &doc, &e);
@@ -227,13 +262,10 @@ mqtt_round(struct watcher *w, char *payload, size_t len)
 			return;
 		}
 		free(payload);
-		tc_doc_result_free(&w->last);
-		w->last = doc;
-		w->have_last = 1;
+		keep_doc(w, &doc);
 	}
 	w->info.last_error[0] = '\0';
-	if (w->have_last)
-		converge(w, &w->last);
+	converge_last(w, fresh);
 	if (tc_mqtt_last_error(w->mq)[0] && tc_mqtt_state(w->mq) != TC_MQTT_SUBSCRIBED)
 		snprintf(w->info.last_error, sizeof(w->info.last_error), "%s", tc_mqtt_last_error(w->mq));
 	finish_round(w);
@@ -287,6 +319,7 @@ source_free(struct watcher *w)
 	w->mq = NULL;
 	tc_doc_result_free(&w->last);
 	w->have_last = 0;
+	tc_quiet_disturb(w->q);
 	tc_fetch_cleanup();
 	tc_source_forget();
 }
@@ -449,6 +482,7 @@ setup(struct watcher *w, struct tc_err *err)
 	if (w->sigfd < 0 || w->timerfd < 0)
 		return tc_err_set(err, TC_ERR_RUNTIME, "signalfd/timerfd: %s", strerror(errno));
 	w->nw = tc_netwatch_open();	/* NULL: no link events; the interval still works */
+	w->q = tc_quiet_new();		/* NULL: every round converges */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid();
 	w->info.pid = getpid();
@@ -461,6 +495,7 @@ teardown(struct watcher *w)
 {
 	source_free(w);
 	tc_netwatch_close(w->nw);
+	tc_quiet_free(w->q);
 	if (w->sigfd >= 0)
 		close(w->sigfd);
 	if (w->timerfd >= 0)
@@ -478,9 +513,10 @@ static int
 loop(struct watcher *w)
 {
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ w->sigfd, POLLIN, 0 }, { w->timerfd, POLLIN, 0 },
 			{ tc_netwatch_fd(w->nw), POLLIN, 0 }, { -1, 0, 0 },
+			{ tc_quiet_fd(w->q), POLLIN, 0 },
 		};
 		struct tc_mqtt *polled = w->mq;	/* SIGHUP may replace it below */
 		int timeout = -1;
@@ -496,16 +532,24 @@ loop(struct watcher *w)
 			if (timeout < 0 || left < timeout)
 				timeout = (int)left;
 		}
-		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
+		if (poll(p, 5, timeout) < 0 && errno != EINTR) {
 			tc_log(TC_LOG_ERR, "watch: poll: %s", strerror(errno));
 			return 1;
 		}
+		/* Signs first: a round in this pass must know of them. */
+		if (p[4].revents & POLLIN)
+			tc_quiet_check(w->q);
 		if ((p[0].revents & POLLIN) && on_signals(w))
 			return 0;
 		if ((p[1].revents & POLLIN) && read(w->timerfd, &ticks, sizeof(ticks)) > 0)
 			round_now(w);
-		if ((p[2].revents & POLLIN) && tc_netwatch_read(w->nw) && !w->link_at.tv_sec)
-			clock_gettime(CLOCK_MONOTONIC, &w->link_at);
+		/* A new or re-created interface may need route_localnet again:
+		 * the next converge must not be skipped. */
+		if ((p[2].revents & POLLIN) && tc_netwatch_read(w->nw)) {
+			tc_quiet_disturb(w->q);
+			if (!w->link_at.tv_sec)
+				clock_gettime(CLOCK_MONOTONIC, &w->link_at);
+		}
 		/* The network came back: the broker at once (not after its
 		 * backoff), and a fetched source polled again. */
 		if (w->link_at.tv_sec &&

@@ -37,6 +37,7 @@ static struct mem {
 	size_t len;
 } mem[MEM_ENTRIES];
 static unsigned mem_next;
+static char mem_imsi[TC_IMSI_MAX + 1];	/* the SORACOM flow's, once parsed */
 
 static char *
 dup_or_null(const char *s, size_t n)
@@ -80,6 +81,7 @@ tc_source_forget(void)
 
 	for (i = 0; i < MEM_ENTRIES; i++)
 		mem_clear(&mem[i]);
+	mem_imsi[0] = '\0';
 }
 
 static int
@@ -153,22 +155,22 @@ cache_close(struct cache *c)
 	c->dirfd = -1;
 }
 
-/* The new validators and body in memory (watch), replacing the URL's. */
+/* A body and its validators in memory (watch), replacing the URL's. */
 static void
-mem_put(const struct cache *c, const struct tc_fetch_result *r)
+mem_put(const struct cache *c, const char *body, size_t len, const char *etag, const char *lm)
 {
 	struct mem *m = mem_find(c->key);
 
 	if (m == NULL)
 		m = &mem[mem_next++ % MEM_ENTRIES];
 	mem_clear(m);
-	if (!r->etag && !r->last_modified)
+	if (!etag && !lm)
 		return;
 	memcpy(m->key, c->key, sizeof(m->key));
-	m->body = dup_or_null(r->body, r->len);
-	m->len = r->len;
-	m->etag = dup_or_null(r->etag, r->etag ? strlen(r->etag) : 0);
-	m->lm = dup_or_null(r->last_modified, r->last_modified ? strlen(r->last_modified) : 0);
+	m->body = dup_or_null(body, len);
+	m->len = len;
+	m->etag = dup_or_null(etag, etag ? strlen(etag) : 0);
+	m->lm = dup_or_null(lm, lm ? strlen(lm) : 0);
 }
 
 static void
@@ -177,7 +179,7 @@ cache_put(struct cache *c, const struct tc_fetch_result *r)
 	char name[40];
 
 	if (c->keep)
-		mem_put(c, r);
+		mem_put(c, r->body, r->len, r->etag, r->last_modified);
 	if (cache_dir(c) < 0)
 		return;
 	cache_name(c, "etag", name, sizeof(name));
@@ -207,9 +209,10 @@ cache_put(struct cache *c, const struct tc_fetch_result *r)
 /* Fetch url conditionally and hand the (new or cached) body to parse(). */
 typedef int (*parse_fn)(const char *buf, size_t len, void *arg, struct tc_err *err);
 
+/* skip: a 304 parses nothing (the caller has what the body gave). */
 static int
 fetch_parse(int statefd, const char *url, const struct tc_source *src, parse_fn parse, void *arg,
-	    int *not_modified, struct tc_err *err)
+	    int skip, int *not_modified, struct tc_err *err)
 {
 	struct tc_fetch_opts o;
 	struct tc_fetch_result r;
@@ -228,7 +231,10 @@ fetch_parse(int statefd, const char *url, const struct tc_source *src, parse_fn 
 	}
 	if (r.not_modified && c.body) {
 		*not_modified = 1;
-		rc = parse(c.body, c.len, arg, err);
+		/* Read from disk (a watcher's first 304): the next ones read nothing. */
+		if (c.keep && mem_find(c.key) == NULL)
+			mem_put(&c, c.body, c.len, c.etag, c.lm);
+		rc = skip ? 0 : parse(c.body, c.len, arg, err);
 	} else {
 		*not_modified = 0;
 		rc = parse(r.body, r.len, arg, err);
@@ -255,12 +261,23 @@ parse_doc(const char *buf, size_t len, void *arg, struct tc_err *err)
 	return tc_doc_parse(buf, len, a->id, a->out, err);
 }
 
+struct imsi_arg {
+	char *imsi;
+	int keep;	/* watch: remember it (mem_imsi) */
+};
+
 static int
 parse_imsi(const char *buf, size_t len, void *arg, struct tc_err *err)
 {
+	struct imsi_arg *a = arg;
+
 	if (len == 0)
 		return tc_err_set(err, TC_ERR_INVALID, "subscriber: empty body");
-	return tc_doc_imsi(buf, len, arg, TC_IMSI_MAX, err);
+	if (tc_doc_imsi(buf, len, a->imsi, TC_IMSI_MAX, err) < 0)
+		return -1;
+	if (a->keep)
+		snprintf(mem_imsi, sizeof(mem_imsi), "%s", a->imsi);
+	return 0;
 }
 
 static int
@@ -286,13 +303,22 @@ soracom_load(int statefd, const struct tc_source *src, struct tc_doc_result *out
 {
 	char url[2048], imsi[TC_IMSI_MAX + 1];
 	struct doc_arg a = { imsi, out };
-	int nm_sub = 0;
+	struct imsi_arg ia = { imsi, src->keep_connection };
+	/* An unchanged subscriber record is not parsed again when its IMSI
+	 * is remembered; the userdata's skip needs both unchanged. */
+	int skip_sub = src->skip_unchanged && mem_imsi[0], nm_sub = 0;
 
 	if (join(url, sizeof(url), src->soracom, "/v1/subscriber", err) < 0 ||
-	    fetch_parse(statefd, url, src, parse_imsi, imsi, &nm_sub, err) < 0 ||
+	    fetch_parse(statefd, url, src, parse_imsi, &ia, skip_sub, &nm_sub, err) < 0 ||
 	    join(url, sizeof(url), src->soracom, "/v1/userdata", err) < 0)
 		return -1;
-	return fetch_parse(statefd, url, src, parse_doc, &a, not_modified, err);
+	if (skip_sub && nm_sub)
+		snprintf(imsi, sizeof(imsi), "%s", mem_imsi);
+	if (fetch_parse(statefd, url, src, parse_doc, &a, src->skip_unchanged && nm_sub, not_modified,
+			err) < 0)
+		return -1;
+	*not_modified &= nm_sub;	/* a new IMSI: another entry of the same userdata */
+	return 0;
 }
 
 void
@@ -351,7 +377,8 @@ tc_source_load(int statefd, const struct tc_source *src, struct tc_doc_result *o
 	else if (tc_mqtt_is_url(src->url))
 		rc = mqtt_load(src, out, err);
 	else
-		rc = fetch_parse(statefd, src->url, src, parse_doc, &a, not_modified, err);
+		rc = fetch_parse(statefd, src->url, src, parse_doc, &a, src->skip_unchanged, not_modified,
+				 err);
 	/* Tunnels are started next: no socket of ours may live on in them
 	 * (watch keeps its connection: CLOEXEC, and the supervisor's spawn
 	 * closes every descriptor above its own). */

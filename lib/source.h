@@ -17,6 +17,10 @@ struct tc_source {
 	 * load (its sockets are CLOEXEC); tc_fetch_cleanup() ends them. sync
 	 * (0): closed before tunnels start. */
 	int keep_connection;
+	/* watch, holding the document it parsed last: when every request is
+	 * answered 304, tc_source_load parses nothing and leaves out empty
+	 * (*not_modified = 1 says so). */
+	int skip_unchanged;
 	/* mqtt:// and mqtts:// (settings mqtt_*; NULL or 0: not set). See mqtt.h. */
 	const char *mqtt_cafile;
 	const char *mqtt_certfile;
@@ -30,7 +34,7 @@ struct tc_source {
 
 /* Fetch and parse. statefd (may be -1) holds the validator cache in
  * STATE_DIR/.fetch/. *not_modified = 1 when the server said 304 (the cached
- * document was parsed). An mqtt:// or mqtts:// URL is read once with
+ * document was parsed, or with skip_unchanged nothing was). An mqtt:// or mqtts:// URL is read once with
  * tc_mqtt_get (the retained message; no cache, never not_modified).
  * Errors: TC_ERR_FETCH or TC_ERR_INVALID; TC_ERR_USAGE for a bad MQTT URL,
  * id or option. */

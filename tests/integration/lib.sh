@@ -16,11 +16,12 @@ not_ok() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not o
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $*"; }
 diag() { echo "# $*" | sed '2,$s/^/# /'; }
 
-# check DESC CMD...: one TAP line for whether CMD succeeds.
+# check DESC CMD...: one TAP line for whether CMD succeeds; returns CMD's
+# success, so `check ... || diag ...` explains a failure.
 check() {
 	local desc=$1
 	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+	if "$@"; then ok "$desc"; else not_ok "$desc"; return 1; fi
 }
 
 # is GOT WANT DESC

@@ -362,6 +362,54 @@ out=$(tc sync --source "$SRC_URL" --id edge-1 2>&1)
 is "$?" 0 "sync after the re-creation exits 0"
 is "$(rl vd)" 1 "sync set route_localnet on the new interface"
 check "traffic flows again after the re-creation" wait_for 5 serves 8082 "$TOK2"
+# --- watch repairs what sync repairs, without being asked ------------------
+# Its idle rounds skip the converge while nothing it bears on changed (see
+# lib/quiet.c); these are the changes that must still reach it.
+ip netns exec "$DEV" "$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" -v watch --source "$SRC_URL" \
+	--id edge-1 --interval 1h 2>"$WORK/watch.err" &
+WPID=$!
+at_exit "kill -9 $WPID"
+wrounds() { sed -n 's/.*"rounds":\([0-9]*\).*/\1/p' "$STATE/watch.json" 2>/dev/null; }
+usr1() { local r; r=$(wrounds); kill -USR1 "$WPID"; wait_for 10 sh -c "[ \"\$(sed -n 's/.*\"rounds\":\([0-9]*\).*/\1/p' $STATE/watch.json)\" -gt $r ]"; }
+check "watch: started" wait_for 10 test -s "$STATE/watch.json"
+usr1
+# An idle round: a 304 and nothing else (no tunnel record read).
+strace -f -e trace=openat -o "$WORK/idle.strace" -p "$WPID" 2>/dev/null &
+STP=$!
+sleep 0.5
+usr1
+sleep 0.2
+kill "$STP"; wait "$STP" 2>/dev/null
+check "watch: an idle round reads no tunnel record" sh -c "! grep -q 'web' $WORK/idle.strace"
+check "watch: ... but did write watch.json" grep -q 'watch.json.tmp' "$WORK/idle.strace"
+indev nft flush ruleset
+check "watch: flushed: no traffic" [ -z "$(srv_token 8082)" ]
+usr1
+check "watch: the next round restores the flushed rule" wait_for 5 serves 8082 "$TOK2"
+is "$(ssh_of "$sup1")" "$ssh1" "watch: restoring the rule kept ssh"
+indev ip link del vd
+ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" || echo "# veth re-create failed"
+indev ip addr add 192.0.2.1/24 dev vd
+indev ip link set vd up
+inlan ip addr add 192.0.2.50/24 dev vl
+inlan ip addr add 192.0.2.51/24 dev vl
+inlan ip link set vl up
+rl_set() { [ "$(rl vd)" = 1 ]; }
+check "watch: a re-created interface gets route_localnet at its link event" wait_for 10 rl_set
+[ $? = 0 ] || diag "route_localnet $(rl vd), rounds $(wrounds); $(cat "$WORK/watch.err")"
+check "watch: traffic flows again after the re-creation" wait_for 5 serves 8082 "$TOK2"
+kill -9 "$sup1"
+check "watch: web's supervisor killed: no traffic" wait_for 10 sh -c "[ -z \"\$(ip netns exec $SRV curl -s --max-time 2 http://127.0.0.1:8082/token)\" ]"
+usr1
+check "watch: the next round starts web again" wait_for 20 serves 8082 "$TOK2"
+check "watch: a new supervisor" test "$(sup_of web)" != "$sup1"
+kill -TERM "$WPID"
+wait "$WPID" 2>/dev/null
+is "$?" 0 "watch: SIGTERM exits 0"
+check "watch: nothing else logged" sh -c "! grep -v -e 'watch: network changed' -e 'web: supervisor (pid $sup1) died; cleaned up' \
+	-e '^tunnelctl: watch: http' $WORK/watch.err | grep -q ."
+[ $? = 0 ] || diag "$(cat "$WORK/watch.err")"
+
 out=$(tc stop web 2>&1)
 check "the last stop removes the table again" sh -c "! ip netns exec $DEV nft list table ip tunnelctl >/dev/null 2>&1"
 is "$(rl vd)" "$RL_VD" "route_localnet restored again"
