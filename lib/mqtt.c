@@ -70,6 +70,9 @@ struct tc_mqtt {
 	enum tc_mqtt_state state;
 	int64_t due_ms;			/* WAITING: next attempt; else: give up */
 	int64_t up_since_ms;		/* when SUBSCRIBED was reached, or 0 */
+	/* Keepalive: when the broker was last heard from (0: not since the
+	 * last ping was due), so the next wake-up is when the next ping is. */
+	int64_t heard_ms;
 	unsigned backoff_ms;		/* the next wait's upper bound */
 	int failed;			/* one-shot: last_error is the answer */
 	unsigned events;
@@ -604,6 +607,7 @@ lost(struct tc_mqtt *m)
 	unsigned wait;
 
 	close_conn(m);
+	m->heard_ms = 0;
 	m->events |= TC_MQTT_EV_STATE;
 	if (m->one_shot) {
 		m->failed = 1;
@@ -961,10 +965,15 @@ tc_mqtt_poll_setup(struct tc_mqtt *m, struct pollfd *pfd)
 		pfd->fd = mosquitto_socket(m->mosq);
 		pfd->events = POLLIN | (mosquitto_want_write(m->mosq) ? POLLOUT : 0);
 		if (m->state == TC_MQTT_SUBSCRIBED) {
-			/* Keepalive work (PINGREQ, a missing PINGRESP) is checked
-			 * four times a keepalive: a ping goes out at most a quarter
-			 * late, well inside the broker's 1.5 × keepalive. */
-			left = (int64_t)m->keepalive * 1000 / 4;
+			/* Keepalive work: libmosquitto pings once nothing was heard
+			 * for a keepalive (whole seconds of CLOCK_MONOTONIC, as
+			 * here). So the wake-up is then, and the PINGRESP's arrival
+			 * is the next one: two a period. Until the broker answers
+			 * a ping (or when it never does), four checks a keepalive
+			 * find the ping due at most a quarter late, inside the
+			 * broker's 1.5 × keepalive, and a missing PINGRESP. */
+			left = m->heard_ms ? m->heard_ms + (int64_t)m->keepalive * 1000 - now :
+					     (int64_t)m->keepalive * 1000 / 4;
 		}
 	}
 	if (left < 0)
@@ -1001,6 +1010,8 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			rc = mosquitto_loop_read(m->mosq, 1);
 			e = errno;
 			after_call(m, rc, e, phase);
+			if (m->mosq != NULL && (revents & POLLIN))
+				m->heard_ms = now_ms();
 		}
 		if (m->mosq != NULL && (revents & POLLOUT)) {
 			errno = 0;
@@ -1013,6 +1024,9 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			rc = mosquitto_loop_misc(m->mosq);
 			e = errno;
 			after_call(m, rc, e, phase);
+			/* The ping was due: quarter checks until the answer. */
+			if (m->heard_ms && now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000)
+				m->heard_ms = 0;
 		}
 		/* A hung-up socket that libmosquitto did not give up (a refused
 		 * connection during the TLS handshake) would wake poll() at once

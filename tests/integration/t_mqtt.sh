@@ -285,6 +285,34 @@ kill -TERM "$WPID"
 wait "$WPID"
 is "$?" 0 "watch: SIGTERM ends it cleanly"
 
+# --- keepalive: a ping when one is due, and no wake-up in between ---------------------
+# libmosquitto pings once nothing was heard for a keepalive; the client wakes
+# then and when the PINGRESP comes (two a period), not four times a period.
+KW=$WORK/ka.out
+l0=$(wc -l <"$B/broker.log")
+"$MQTTCTL" watch "$TLS" --id edge-1 "${CERT1[@]}" --keepalive 5 --timeout 120 >"$KW" 2>&1 &
+KPID=$!
+at_exit "kill -9 $KPID"
+wakes() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$KPID/status"; }
+if wait_for 10 grep -q "state subscribed" "$KW"; then
+	sleep 1
+	w0=$(wakes)
+	sleep 20
+	w1=$(wakes)
+	pings=$(tail -n +"$((l0 + 1))" "$B/broker.log" | sed -n 's/^\([0-9]*\): Received PINGREQ from tunnelctl-edge-1$/\1/p')
+	n=$(wc -w <<<"$pings")
+	check "keepalive 5 s: pinged ~every 5 s while idle ($n pings in 21 s)" [ "$n" -ge 3 ] && [ "$n" -le 5 ]
+	check "keepalive 5 s: never more than 6 s between two pings ($(echo $pings))" \
+		awk 'NR > 1 && $1 - p > 6 { bad = 1 } { p = $1 } END { exit bad }' <<<"$(tr ' ' '\n' <<<"$pings")"
+	check "keepalive 5 s: $((w1 - w0)) wake-ups in 20 s idle (a ping and its answer each period, not 4 checks)" \
+		[ "$((w1 - w0))" -le 10 ]
+	is "$(grep -c 'state subscribed' "$KW")" 1 "keepalive 5 s: connected all along"
+else
+	not_ok "keepalive 5 s: subscribed"
+fi
+kill -TERM "$KPID"
+wait "$KPID"
+
 # --- valgrind -------------------------------------------------------------------------
 
 if ! command -v valgrind >/dev/null; then
