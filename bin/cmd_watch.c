@@ -5,6 +5,7 @@
  * sync's lock, held only while converging. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ struct watcher {
 	unsigned seed;
 	struct timespec link_at;	/* a link event is pending since then, or 0 */
 	struct tc_watch_info info;
+	int worked;			/* this round parsed or converged */
 	/* Why the last SIGHUP was refused, until one is taken: shown as
 	 * last_error while no round fails for another reason. */
 	char hup_error[TC_WATCH_ERROR_MAX];
@@ -185,6 +187,12 @@ finish_round(struct watcher *w)
 
 	w->info.rounds++;
 	w->info.last_check_at = now_s();
+	/* What parsing and converging allocated is free again; give the heap
+	 * back before idling (idle rounds allocate next to nothing, so it
+	 * stays given back until the next change). */
+	if (w->worked)
+		malloc_trim(0);
+	w->worked = 0;
 	if (w->info.last_error[0] == '\0' && w->hup_error[0])
 		memcpy(w->info.last_error, w->hup_error, sizeof(w->info.last_error));
 	if (tc_watch_write(w->c.statefd, &w->info, &e) < 0)
@@ -200,8 +208,10 @@ converge_last(struct watcher *w, int doc_changed)
 {
 	if (doc_changed)
 		tc_quiet_disturb(w->q);
-	if (w->have_last && !tc_quiet_check(w->q))
+	if (w->have_last && !tc_quiet_check(w->q)) {
 		converge(w, &w->last);
+		w->worked = 1;
+	}
 }
 
 /* Take doc as the last document. */
@@ -233,6 +243,7 @@ poll_round(struct watcher *w)
 		tc_doc_result_free(&doc);
 	} else {
 		keep_doc(w, &doc);
+		w->worked = 1;
 		converge_last(w, 1);
 	}
 	finish_round(w);
