@@ -35,6 +35,10 @@
 #define INTERVAL_MIN_S 5	/* contract: shorter polls are refused */
 #define JITTER_PCT 10		/* each wait varies by up to this much, so a fleet spreads out */
 #define LINK_DEBOUNCE_MS 1000	/* rtnetlink events come in bursts: one round for a burst */
+/* A converge in full at least this often, quiet or not: what no kernel
+ * notice covers (a sysctl such as route_localnet set by hand) is put right
+ * within the hour. */
+#define FULL_ROUND_S 3600
 #define WATCH_LOCK ".watch.lock"	/* held for the watcher's life: one per state dir */
 
 struct watcher {
@@ -57,6 +61,7 @@ struct watcher {
 	struct timespec link_at;	/* a link event is pending since then, or 0 */
 	struct tc_watch_info info;
 	int worked;			/* this round parsed or converged */
+	int64_t full_at;		/* when the last converge ran (monotonic s) */
 	/* Why the last SIGHUP was refused, until one is taken: shown as
 	 * last_error while no round fails for another reason. */
 	char hup_error[TC_WATCH_ERROR_MAX];
@@ -197,6 +202,7 @@ finish_round(struct watcher *w)
 		memcpy(w->info.last_error, w->hup_error, sizeof(w->info.last_error));
 	if (tc_watch_write(w->c.statefd, &w->info, &e) < 0)
 		tc_log(TC_LOG_ERR, "watch: %s", e.msg);
+	tc_quiet_check(w->q);	/* takes watch.json's own events now, not in a wake-up of their own */
 	arm_next(w);
 }
 
@@ -206,10 +212,11 @@ finish_round(struct watcher *w)
 static void
 converge_last(struct watcher *w, int doc_changed)
 {
-	if (doc_changed)
+	if (doc_changed || mono_ms() / 1000 - w->full_at >= FULL_ROUND_S)
 		tc_quiet_disturb(w->q);
 	if (w->have_last && !tc_quiet_check(w->q)) {
 		converge(w, &w->last);
+		w->full_at = mono_ms() / 1000;
 		w->worked = 1;
 	}
 }
@@ -394,15 +401,18 @@ bad:
 static int
 on_signals(struct watcher *w)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[8];
 	int stop = 0, hup = 0, usr1 = 0;
+	ssize_t n = read(w->sigfd, si, sizeof(si));
 
-	while (read(w->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+	/* One read takes what is pending (up to 8; more stay readable for the
+	 * next pass of the loop). */
+	for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(si[0]); i++) {
+		if (si[i].ssi_signo == SIGTERM || si[i].ssi_signo == SIGINT)
 			stop = 1;
-		else if (si.ssi_signo == SIGHUP)
+		else if (si[i].ssi_signo == SIGHUP)
 			hup = 1;
-		else if (si.ssi_signo == SIGUSR1)
+		else if (si[i].ssi_signo == SIGUSR1)
 			usr1 = 1;
 	}
 	if (stop)

@@ -192,16 +192,16 @@ inotify_news(struct tc_quiet *q)
 	size_t i;
 	int news = 0;
 
-	while ((len = read(q->ino, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
-			int ign = 0;
+	/* One read: what does not fit stays readable for the next check. */
+	len = read(q->ino, buf, sizeof(buf));
+	for (char *p = buf; len > 0 && p < buf + len; p += sizeof(*ev) + ev->len) {
+		int ign = 0;
 
-			ev = (const struct inotify_event *)p;
-			if (ev->wd == q->top_wd && ev->len > 0 && !(ev->mask & (IN_Q_OVERFLOW | IN_IGNORED)))
-				for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
-					ign |= strcmp(ev->name, ignored[i]) == 0;
-			news |= !ign;
-		}
+		ev = (const struct inotify_event *)p;
+		if (ev->wd == q->top_wd && ev->len > 0 && !(ev->mask & (IN_Q_OVERFLOW | IN_IGNORED)))
+			for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+				ign |= strcmp(ev->name, ignored[i]) == 0;
+		news |= !ign;
 	}
 	if (len < 0 && errno != EAGAIN && errno != EINTR)
 		news = 1;
