@@ -62,6 +62,7 @@ struct watcher {
 	struct tc_watch_info info;
 	int worked;			/* this round parsed or converged */
 	int64_t full_at;		/* when the last converge ran (monotonic s) */
+	int sleeping;			/* MQTT, quiet: the timer is set for full_at + an hour */
 	/* Why the last SIGHUP was refused, until one is taken: shown as
 	 * last_error while no round fails for another reason. */
 	char hup_error[TC_WATCH_ERROR_MAX];
@@ -118,7 +119,12 @@ interval(const struct watcher *w, int64_t *out, struct tc_err *err)
 	return 0;
 }
 
-/* Arm the next timer round: the interval, varied by up to JITTER_PCT. */
+/* Arm the next timer round: the interval, varied by up to JITTER_PCT.
+ * With an MQTT source and everything quiet, an interval's round could find
+ * nothing to do (a new document comes as a message, anything else as a
+ * notice that disturbs the quiet): the timer is set for the hourly converge
+ * in full instead, and set back to the interval as soon as the quiet is
+ * disturbed (loop). An HTTP source is polled every interval, quiet or not. */
 static void
 arm_next(struct watcher *w)
 {
@@ -127,6 +133,15 @@ arm_next(struct watcher *w)
 	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
 
 	ms += (long long)(rand_r(&w->seed) % (2 * spread + 1)) - spread;
+	w->sleeping = 0;
+	if (w->mq && w->have_last && tc_quiet_armed(w->q)) {
+		long long full = ((long long)w->full_at + FULL_ROUND_S) * 1000 - mono_ms();
+
+		if (full > ms) {
+			ms = full;
+			w->sleeping = 1;
+		}
+	}
 	its.it_value.tv_sec = (time_t)(ms / 1000);
 	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	timerfd_settime(w->timerfd, 0, &its, NULL);
@@ -530,6 +545,27 @@ teardown(struct watcher *w)
 	tc_ctx_close(&w->c);
 }
 
+/* MQTT, quiet, no interval rounds: a notice came (the next round is an
+ * interval away again), or the watcher is awake anyway (a ping, its
+ * answer) and the broker connection stands: that is this source's check,
+ * so last_check_at says when it was, at most once an interval. */
+static void
+sleep_check(struct watcher *w)
+{
+	struct tc_err e;
+
+	if (!tc_quiet_armed(w->q)) {
+		arm_next(w);
+		return;
+	}
+	if (tc_mqtt_state(w->mq) != TC_MQTT_SUBSCRIBED || now_s() - w->info.last_check_at < w->interval_s)
+		return;
+	w->info.last_check_at = now_s();
+	if (tc_watch_write(w->c.statefd, &w->info, &e) < 0)
+		tc_log(TC_LOG_ERR, "watch: %s", e.msg);
+	tc_quiet_check(w->q);	/* watch.json's own events */
+}
+
 static int
 loop(struct watcher *w)
 {
@@ -586,6 +622,8 @@ loop(struct watcher *w)
 		}
 		if (w->mq)
 			mqtt_events(w, w->mq == polled ? p[3].revents : 0);
+		if (w->sleeping)
+			sleep_check(w);
 	}
 }
 

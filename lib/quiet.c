@@ -96,6 +96,12 @@ tc_quiet_disturb(struct tc_quiet *q)
 }
 
 int
+tc_quiet_armed(const struct tc_quiet *q)
+{
+	return q ? q->armed : 0;
+}
+
+int
 tc_quiet_fd(const struct tc_quiet *q)
 {
 	return q ? q->ep : -1;

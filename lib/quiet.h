@@ -38,4 +38,8 @@ int tc_quiet_fd(const struct tc_quiet *q);
  * tc_quiet_arm, 0 once disturbed. */
 int tc_quiet_check(struct tc_quiet *q);
 
+/* What the last check (or disturbance) left, without looking again: 1 while
+ * armed and nothing was seen. No system call. */
+int tc_quiet_armed(const struct tc_quiet *q);
+
 #endif

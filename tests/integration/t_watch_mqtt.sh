@@ -166,6 +166,28 @@ kill -USR1 "$WPID"
 check "SIGUSR1: the last valid document again: web started" wait_for 15 fwd_up 8081
 is "$(jfield web remote_port)" 8081 "from the last valid document (not the invalid one)"
 
+# --- quiet: no interval rounds while nothing can have changed -------------------
+# With an MQTT source a new document comes as a message and anything else a
+# converge would act on as a notice (lib/quiet.c), so while quiet the
+# interval's rounds are not run; a notice brings the next one back an
+# interval away. At 5 s: no round in 8 quiet seconds, and a killed
+# supervisor is restarted within one interval, with no signal sent.
+pub -f "$WORK/d2.json"
+hup "${PLAIN[@]/interval = 1h/interval = 5s}"
+check "interval 5 s: the retained document again, web as it was" wait_for 15 fwd_up 8081
+sleep 3
+r0=$(sed -n 's/.*"rounds":\([0-9]*\).*/\1/p' "$STATE/watch.json")
+sleep 8
+is "$(sed -n 's/.*"rounds":\([0-9]*\).*/\1/p' "$STATE/watch.json")" "$r0" "quiet: no interval round in 8 s at interval 5 s"
+P=$(pid_of web)
+back() { [ "$(pid_of web)" != "$P" ] && fwd_up 8081; }
+t0=$(date +%s%N)
+kill -9 "$P"
+check "quiet: a killed supervisor wakes it; web is back within one interval, unasked" wait_for 15 back
+ms=$(ms_since "$t0")
+check "... in $ms ms (5 s + 10 % + the ssh time)" test "$ms" -le 8500
+hup "${PLAIN[@]}"
+
 # --- an empty payload stops it -----------------------------------------------------
 pub -n
 check "an empty payload: web stopped" wait_for 10 test ! -e "$STATE/web"
