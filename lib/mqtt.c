@@ -953,7 +953,7 @@ tc_mqtt_free(struct tc_mqtt *m)
 int
 tc_mqtt_poll_setup(struct tc_mqtt *m, struct pollfd *pfd)
 {
-	int64_t now = now_ms(), left;
+	int64_t now = now_ms(), left, cap = POLL_MAX_MS;
 
 	pfd->fd = -1;
 	pfd->events = 0;
@@ -974,11 +974,14 @@ tc_mqtt_poll_setup(struct tc_mqtt *m, struct pollfd *pfd)
 			 * broker's 1.5 × keepalive, and a missing PINGRESP. */
 			left = m->heard_ms ? m->heard_ms + (int64_t)m->keepalive * 1000 - now :
 					     (int64_t)m->keepalive * 1000 / 4;
+			/* Nothing else is due: no wake-up before that (a
+			 * keepalive is at most 65535 s, within an int of ms). */
+			cap = (int64_t)m->keepalive * 1000;
 		}
 	}
 	if (left < 0)
 		left = 0;
-	return left > POLL_MAX_MS ? POLL_MAX_MS : (int)left;
+	return left > cap ? (int)cap : (int)left;
 }
 
 /* After a loop call: act on what the callbacks recorded or on a failure. */
