@@ -346,13 +346,17 @@ check "traffic flows again" wait_for 5 serves 8082 "$TOK2"
 is "$(jfield web last_error)" "" "last_error clear after the restore"
 is "$(ssh_of "$sup1")" "$ssh1" "restoring the rule kept ssh"
 # the LAN interface is re-created (USB NIC re-plugged): route_localnet is 0 again
-indev ip link del vd
-ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" || echo "# veth re-create failed"
-indev ip addr add 192.0.2.1/24 dev vd
-indev ip link set vd up
-inlan ip addr add 192.0.2.50/24 dev vl
-inlan ip addr add 192.0.2.51/24 dev vl
-inlan ip link set vl up
+# recreate_lan: delete the device's LAN veth and make it again, addresses and all
+recreate_lan() {
+	indev ip link del vd
+	ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" || echo "# veth re-create failed"
+	indev ip addr add 192.0.2.1/24 dev vd
+	indev ip link set vd up
+	inlan ip addr add 192.0.2.50/24 dev vl
+	inlan ip addr add 192.0.2.51/24 dev vl
+	inlan ip link set vl up
+}
+recreate_lan
 wait_port 192.0.2.51 8443 5 "$DEV"
 check "re-created interface: route_localnet is 0, traffic broken" \
 	[ "$(rl vd):$(srv_token 8082)" = "0:" ]
@@ -387,13 +391,7 @@ check "watch: flushed: no traffic" [ -z "$(srv_token 8082)" ]
 usr1
 check "watch: the next round restores the flushed rule" wait_for 5 serves 8082 "$TOK2"
 is "$(ssh_of "$sup1")" "$ssh1" "watch: restoring the rule kept ssh"
-indev ip link del vd
-ip link add vl netns "$LAN" type veth peer name vd netns "$DEV" || echo "# veth re-create failed"
-indev ip addr add 192.0.2.1/24 dev vd
-indev ip link set vd up
-inlan ip addr add 192.0.2.50/24 dev vl
-inlan ip addr add 192.0.2.51/24 dev vl
-inlan ip link set vl up
+recreate_lan
 rl_set() { [ "$(rl vd)" = 1 ]; }
 check "watch: a re-created interface gets route_localnet at its link event" wait_for 10 rl_set
 [ $? = 0 ] || diag "route_localnet $(rl vd), rounds $(wrounds); $(cat "$WORK/watch.err")"

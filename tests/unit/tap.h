@@ -2,9 +2,11 @@
 #ifndef TC_TAP_H
 #define TC_TAP_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -55,6 +57,18 @@ tap_tmpdir(const char *tag)
 		return NULL;
 	atexit(tap_rm_root);
 	return tap_root;
+}
+
+/* Write text to dirfd/name (created or truncated, 0600); says so on failure. */
+static inline void
+tap_put(int dirfd, const char *name, const char *text)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		printf("# cannot write %s\n", name);
+	if (fd >= 0)
+		close(fd);
 }
 
 static inline int

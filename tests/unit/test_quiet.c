@@ -19,17 +19,6 @@
 #include "tap.h"
 #include "watchfile.h"
 
-static void
-put(int dirfd, const char *name, const char *text)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		printf("# cannot write %s\n", name);
-	if (fd >= 0)
-		close(fd);
-}
-
 /* Readable within ms? */
 static int
 readable(const struct tc_quiet *q, int ms)
@@ -56,7 +45,7 @@ main(void)
 	c.lockfd = -1;
 	mkdirat(c.statefd, "web", 0700);
 	web = openat(c.statefd, "web", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	put(web, "run.json", "{}");
+	tap_put(web, "run.json", "{}");
 
 	is_int(tc_quiet_fd(NULL), -1, "no quiet: no descriptor");
 	ok(tc_quiet_check(NULL) == 0, "no quiet: never quiet (every round converges)");
@@ -78,7 +67,7 @@ main(void)
 	ok(tc_quiet_check(q) == 1, "... and leave it quiet (watch.json, .lock, .fetch)");
 	ok(!readable(q, 0), "... and are taken");
 
-	put(web, "run.json", "{\"state\":\"failed\"}");
+	tap_put(web, "run.json", "{\"state\":\"failed\"}");
 	ok(readable(q, 1000), "a tunnel's record rewritten: readable");
 	ok(tc_quiet_check(q) == 0, "... and disturbed");
 	ok(tc_quiet_check(q) == 0, "disturbed stays disturbed");

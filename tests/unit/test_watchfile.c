@@ -15,17 +15,6 @@
 
 static const char *root;
 
-static void
-put(int dirfd, const char *name, const char *text)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		printf("# cannot write %s\n", name);
-	if (fd >= 0)
-		close(fd);
-}
-
 /* A PID that was just in use and is not any more. */
 static pid_t
 dead_pid(void)
@@ -89,9 +78,9 @@ main(void)
 	tc_watch_write(dirfd, &w, NULL);
 	ok(tc_watch_read(dirfd, &r) == -1, "a reused PID is no watcher");
 
-	put(dirfd, TC_WATCH_FILE, "not json");
+	tap_put(dirfd, TC_WATCH_FILE, "not json");
 	ok(tc_watch_read(dirfd, &r) == -1, "garbage is no watcher");
-	put(dirfd, TC_WATCH_FILE, "[1, 2]");
+	tap_put(dirfd, TC_WATCH_FILE, "[1, 2]");
 	ok(tc_watch_read(dirfd, &r) == -1, "a JSON array is no watcher");
 
 	/* The temporary name is never followed. */
