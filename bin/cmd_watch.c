@@ -39,15 +39,14 @@
  * notice covers (a sysctl such as route_localnet set by hand) is put right
  * within the hour. */
 #define FULL_ROUND_S 3600
-#define WATCH_LOCK ".watch.lock"	/* held for the watcher's life: one per state dir */
 
 struct watcher {
 	struct g *g;
 	const struct opts *o;
 	struct tc_source src;
 	struct tc_ctx c;		/* the state dir; its lock only while converging */
-	int single;			/* WATCH_LOCK's fd */
-	int owner;			/* WATCH_LOCK is ours: watch.json is ours too */
+	int single;			/* TC_WATCH_LOCK's fd */
+	int owner;			/* TC_WATCH_LOCK is ours: watch.json is ours too */
 	int sigfd, timerfd;
 	struct mnl_socket *nw;
 	struct tc_mqtt *mq;		/* NULL: an HTTP, file or SORACOM source */
@@ -497,7 +496,7 @@ setup(struct watcher *w, struct tc_err *err)
 	install(w, &cf);
 	if (tc_ctx_open(&w->c, w->g->state_dir, 1, -1, err) < 0)
 		return -1;
-	w->single = openat(w->c.statefd, WATCH_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	w->single = openat(w->c.statefd, TC_WATCH_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (w->single < 0 || flock(w->single, LOCK_EX | LOCK_NB) < 0) {
 		struct tc_watch_info other;
 

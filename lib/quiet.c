@@ -16,6 +16,7 @@
 
 #include "nlsock.h"
 #include "quiet.h"
+#include "source.h"
 #include "state.h"
 #include "watchfile.h"
 #include "xalloc.h"
@@ -28,7 +29,7 @@
 /* What changes in the state dir without bearing on a converge: the
  * watcher's own files, the lock files and the fetch cache's directory. */
 static const char *const ignored[] = {
-	TC_WATCH_FILE, "." TC_WATCH_FILE ".tmp", ".watch.lock", TC_LOCK_NAME, ".fetch",
+	TC_WATCH_FILE, TC_WATCH_TMP, TC_WATCH_LOCK, TC_LOCK_NAME, TC_FETCH_DIR,
 };
 
 #define DIR_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \

@@ -15,7 +15,6 @@
 #include "state.h"
 #include "xalloc.h"
 
-#define TC_FETCH_DIR ".fetch"
 #define TC_VALIDATOR_MAX 512
 #define TC_IMSI_MAX 16
 

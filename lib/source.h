@@ -30,6 +30,8 @@ struct tc_source {
 	unsigned mqtt_keepalive;	/* seconds; 0: TC_MQTT_KEEPALIVE_DEFAULT */
 };
 
+#define TC_FETCH_DIR ".fetch"	/* STATE_DIR/.fetch: the conditional-GET cache */
+
 #define TC_SORACOM_DEFAULT "http://metadata.soracom.io"
 
 /* Fetch and parse. statefd (may be -1) holds the validator cache in

@@ -14,7 +14,6 @@
 #include "xalloc.h"
 
 #define WATCH_FILE_MAX (16 * 1024)
-#define WATCH_TMP "." TC_WATCH_FILE ".tmp"
 
 /* Rewritten after every round, and meaningful only while its watcher runs:
  * readers never see half a file (a temporary name, then rename), but
@@ -26,7 +25,7 @@
 static int
 replace(int statefd, const char *s, size_t len, struct tc_err *err)
 {
-	int fd = openat(statefd, WATCH_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(statefd, TC_WATCH_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int e;
 
 	if (fd < 0)
@@ -45,14 +44,14 @@ replace(int statefd, const char *s, size_t len, struct tc_err *err)
 		fd = -1;
 		goto fail;
 	}
-	if (renameat(statefd, WATCH_TMP, statefd, TC_WATCH_FILE) == 0)
+	if (renameat(statefd, TC_WATCH_TMP, statefd, TC_WATCH_FILE) == 0)
 		return 0;
 	fd = -1;
 fail:
 	e = errno;
 	if (fd >= 0)
 		close(fd);
-	unlinkat(statefd, WATCH_TMP, 0);
+	unlinkat(statefd, TC_WATCH_TMP, 0);
 	return tc_err_set(err, TC_ERR_RUNTIME, "%s: %s", TC_WATCH_FILE, strerror(e));
 }
 

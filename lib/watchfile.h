@@ -9,6 +9,8 @@
 #include "err.h"
 
 #define TC_WATCH_FILE "watch.json"
+#define TC_WATCH_TMP "." TC_WATCH_FILE ".tmp"	/* written, then renamed to TC_WATCH_FILE */
+#define TC_WATCH_LOCK ".watch.lock"	/* held for a watcher's life: one per state dir */
 #define TC_WATCH_SOURCE_MAX 256
 #define TC_WATCH_ERROR_MAX 512
 
