@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -53,6 +54,21 @@
  * directory is also what libmosquitto needs beside a client certificate. */
 #define SYSTEM_CA_DIR		"/etc/ssl/certs"
 #define CLIENT_ID_PREFIX	"tunnelctl-"
+/* SO_RCVLOWAT while subscribed, so that a PINGRESP alone in the socket does
+ * not wake poll(): the next keepalive wake-up reads it, before libmosquitto
+ * looks for it, and an idle client wakes once a keepalive instead of twice.
+ * Nothing else may wait below the mark. A PINGRESP is 2 bytes, every other
+ * packet a broker sends at least 4, and a PUBLISH of our topic at least
+ * 5 + strlen(topic) (MQTT 5, QoS 0, no topic alias: we accept none). A TLS
+ * record adds at least 14 bytes to its plaintext (TLS 1.3 with an 8-byte
+ * tag), so the mark is at most a PUBLISH's smallest record; capped at 32,
+ * it is above a PINGRESP's record with AEAD ciphers (23 to 31 bytes, 24 in
+ * TLS 1.3); with CBC the PINGRESP wakes as before. An end of file or an
+ * error wakes poll() whatever the mark (tcp_poll). */
+#define LOWAT_PLAIN		3
+#define LOWAT_TLS_MAX		32
+#define PUBLISH_MIN_BASE	5
+#define TLS_RECORD_MIN_ADD	14
 #define SHOWN_MAX		320
 #define LIBERR_MAX		256
 
@@ -73,6 +89,7 @@ struct tc_mqtt {
 	/* Keepalive: when the broker was last heard from (0: not since the
 	 * last ping was due), so the next wake-up is when the next ping is. */
 	int64_t heard_ms;
+	int lowat;			/* SO_RCVLOWAT set on this connection */
 	unsigned backoff_ms;		/* the next wait's upper bound */
 	int failed;			/* one-shot: last_error is the answer */
 	unsigned events;
@@ -497,6 +514,31 @@ on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto
 	set_state(m, TC_MQTT_SUBSCRIBING);
 }
 
+/* See LOWAT_PLAIN. Without it (setsockopt refused) every packet wakes
+ * poll(), the PINGRESP included, as before. */
+static void
+lowat_set(struct tc_mqtt *m, int fd)
+{
+	int v = LOWAT_PLAIN;
+
+	if (m->url.tls) {
+		v = PUBLISH_MIN_BASE + (int)strlen(m->topic) + TLS_RECORD_MIN_ADD;
+		if (v > LOWAT_TLS_MAX)
+			v = LOWAT_TLS_MAX;
+	}
+	m->lowat = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0;
+}
+
+/* Bytes waiting in the socket below the low-water mark (a PINGRESP), which
+ * poll() does not report. */
+static int
+unread(const struct tc_mqtt *m)
+{
+	int n = 0;
+
+	return m->lowat && ioctl(mosquitto_socket(m->mosq), FIONREAD, &n) == 0 && n > 0;
+}
+
 static void
 on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
 	     const mosquitto_property *props)
@@ -520,6 +562,7 @@ on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *grant
 	m->st.subscribed++;
 	m->up_since_ms = now_ms();
 	set_state(m, TC_MQTT_SUBSCRIBED);
+	lowat_set(m, mosquitto_socket(mosq));
 }
 
 static void
@@ -587,6 +630,7 @@ close_conn(struct tc_mqtt *m)
 	mosquitto_destroy(m->mosq);
 	m->mosq = NULL;
 	m->pairfd[0] = m->pairfd[1] = -1;
+	m->lowat = 0;
 }
 
 static unsigned
@@ -967,11 +1011,13 @@ tc_mqtt_poll_setup(struct tc_mqtt *m, struct pollfd *pfd)
 		if (m->state == TC_MQTT_SUBSCRIBED) {
 			/* Keepalive work: libmosquitto pings once nothing was heard
 			 * for a keepalive (whole seconds of CLOCK_MONOTONIC, as
-			 * here). So the wake-up is then, and the PINGRESP's arrival
-			 * is the next one: two a period. Until the broker answers
-			 * a ping (or when it never does), four checks a keepalive
-			 * find the ping due at most a quarter late, inside the
-			 * broker's 1.5 × keepalive, and a missing PINGRESP. */
+			 * here), and counts a ping as heard. So the wake-up is
+			 * then: one a period, the PINGRESP waiting below the
+			 * low-water mark until that wake-up reads it. Without the
+			 * mark (or before a first packet was heard), four checks a
+			 * keepalive find the ping due at most a quarter late,
+			 * inside the broker's 1.5 × keepalive, and a missing
+			 * PINGRESP. */
 			left = m->heard_ms ? m->heard_ms + (int64_t)m->keepalive * 1000 - now :
 					     (int64_t)m->keepalive * 1000 / 4;
 			/* Nothing else is due: no wake-up before that (a
@@ -1008,12 +1054,14 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			m->state == TC_MQTT_SUBSCRIBING ? "subscribing" : "connection lost";
 		/* POLLOUT too: during the TLS handshake only the read call
 		 * advances it (libmosquitto's loop_write waits for it). */
-		if (revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) {
+		int waiting = unread(m);
+
+		if ((revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) || waiting) {
 			errno = 0;
 			rc = mosquitto_loop_read(m->mosq, 1);
 			e = errno;
 			after_call(m, rc, e, phase);
-			if (m->mosq != NULL && (revents & POLLIN))
+			if (m->mosq != NULL && ((revents & POLLIN) || waiting))
 				m->heard_ms = now_ms();
 		}
 		if (m->mosq != NULL && (revents & POLLOUT)) {
@@ -1027,9 +1075,13 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			rc = mosquitto_loop_misc(m->mosq);
 			e = errno;
 			after_call(m, rc, e, phase);
-			/* The ping was due: quarter checks until the answer. */
+			/* The ping was due. With the low-water mark it went out
+			 * now (libmosquitto counts the next keepalive from it)
+			 * and its answer is read at the next wake-up, before
+			 * libmosquitto misses it; without, quarter checks until
+			 * the answer wakes us. */
 			if (m->heard_ms && now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000)
-				m->heard_ms = 0;
+				m->heard_ms = m->lowat ? now_ms() : 0;
 		}
 		/* A hung-up socket that libmosquitto did not give up (a refused
 		 * connection during the TLS handshake) would wake poll() at once

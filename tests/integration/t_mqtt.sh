@@ -287,31 +287,82 @@ is "$?" 0 "watch: SIGTERM ends it cleanly"
 
 # --- keepalive: a ping when one is due, and no wake-up in between ---------------------
 # libmosquitto pings once nothing was heard for a keepalive; the client wakes
-# then and when the PINGRESP comes (two a period), not four times a period.
-KW=$WORK/ka.out
-l0=$(wc -l <"$B/broker.log")
-"$MQTTCTL" watch "$TLS" --id edge-1 "${CERT1[@]}" --keepalive 5 --timeout 120 >"$KW" 2>&1 &
-KPID=$!
-at_exit "kill -9 $KPID"
-wakes() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$KPID/status"; }
-if wait_for 10 grep -q "state subscribed" "$KW"; then
-	sleep 1
-	w0=$(wakes)
-	sleep 20
-	w1=$(wakes)
-	pings=$(tail -n +"$((l0 + 1))" "$B/broker.log" | sed -n 's/^\([0-9]*\): Received PINGREQ from tunnelctl-edge-1$/\1/p')
-	n=$(wc -w <<<"$pings")
-	check "keepalive 5 s: pinged ~every 5 s while idle ($n pings in 21 s)" [ "$n" -ge 3 ] && [ "$n" -le 5 ]
-	check "keepalive 5 s: never more than 6 s between two pings ($(echo $pings))" \
-		awk 'NR > 1 && $1 - p > 6 { bad = 1 } { p = $1 } END { exit bad }' <<<"$(tr ' ' '\n' <<<"$pings")"
-	check "keepalive 5 s: $((w1 - w0)) wake-ups in 20 s idle (a ping and its answer each period, not 4 checks)" \
-		[ "$((w1 - w0))" -le 10 ]
-	is "$(grep -c 'state subscribed' "$KW")" 1 "keepalive 5 s: connected all along"
-else
-	not_ok "keepalive 5 s: subscribed"
-fi
-kill -TERM "$KPID"
-wait "$KPID"
+# then and only then: its PINGRESP waits in the socket below SO_RCVLOWAT and
+# that next wake-up reads it (not two wake-ups a period, nor four checks).
+# A document published while a PINGRESP waits must still wake it at once.
+# keepalive_case NAME URL ARGS...: over TLS and in plain text.
+keepalive_case() {
+	local name=$1 url=$2 port w0 w1 l0 pings n q t0 ms kw=$WORK/ka-$1.out doc
+	shift 2
+	port=${url#*//127.0.0.1:}
+	port=${port%%/*}
+	l0=$(wc -l <"$B/broker.log")
+	"$MQTTCTL" watch "$url" --id edge-1 "$@" --keepalive 5 --timeout 120 >"$kw" 2>&1 &
+	KPID=$!
+	at_exit "kill -9 $KPID"
+	wakes() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$KPID/status"; }
+	# recvq: bytes unread in the client's own connection (ss's Recv-Q)
+	recvq() { ss -Htnp state established "( dport = :$port )" | awk -v p="pid=$KPID," 'index($0, p) { print $1; exit }'; }
+	if wait_for 10 grep -q "state subscribed" "$kw"; then
+		sleep 1
+		w0=$(wakes)
+		sleep 20
+		w1=$(wakes)
+		pings=$(tail -n +"$((l0 + 1))" "$B/broker.log" | sed -n 's/^\([0-9]*\): Received PINGREQ from tunnelctl-edge-1$/\1/p')
+		n=$(wc -w <<<"$pings")
+		check "keepalive 5 s, $name: pinged ~every 5 s while idle ($n pings in 21 s)" [ "$n" -ge 3 ] && [ "$n" -le 5 ]
+		check "keepalive 5 s, $name: never more than 6 s between two pings ($(echo $pings))" \
+			awk 'NR > 1 && $1 - p > 6 { bad = 1 } { p = $1 } END { exit bad }' <<<"$(tr ' ' '\n' <<<"$pings")"
+		check "keepalive 5 s, $name: $((w1 - w0)) wake-ups in 20 s idle (one a period: the ping's; not its answer's too)" \
+			[ "$((w1 - w0))" -le 6 ]
+		# Right after a ping its answer waits unread until the next one.
+		q=0
+		for _ in $(seq 70); do
+			q=$(recvq)
+			[ "${q:-0}" -gt 0 ] && break
+			sleep 0.1
+		done
+		check "keepalive 5 s, $name: the PINGRESP waits in the socket ($q bytes unread), no wake-up for it" \
+			[ "${q:-0}" -gt 0 ]
+		doc=doc1
+		has_msg "$(sha "$WORK/doc2.json")" "$kw" || doc=doc2
+		t0=$(date +%s%N)
+		mqtt_pub "$B" tunnelctl/edge-1/config -r -f "$WORK/$doc.json"
+		wait_for 10 has_msg "$(sha "$WORK/$doc.json")" "$kw"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		check "keepalive 5 s, $name: a document published while it waits arrives at once (${ms} ms; the next ping was ~4 s away)" \
+			[ "$ms" -lt 2000 ]
+		is "$(grep -c 'state subscribed' "$kw")" 1 "keepalive 5 s, $name: connected all along"
+		[ "$name" = plain ] && keepalive_stall "$kw"
+	else
+		not_ok "keepalive 5 s, $name: subscribed"
+	fi
+	kill -TERM "$KPID"
+	wait "$KPID"
+}
+# keepalive_stall OUT: a broker that stops answering (SIGSTOP: its kernel
+# still takes the PINGREQ) is given up when the next ping finds the last one
+# unanswered, at most two keepalives on; and is back after SIGCONT.
+keepalive_stall() {
+	local bpid t0 ms
+	bpid=$(cat "$B/pid")
+	t0=$(date +%s%N)
+	kill -STOP "$bpid"
+	if wait_for 15 grep -q "state waiting" "$1"; then
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		check "keepalive 5 s: a broker that stops answering is given up within two keepalives and a second (${ms} ms)" \
+			[ "$ms" -le 12000 ]
+		diag "$(grep 'state waiting' "$1" | head -1)"
+	else
+		not_ok "keepalive 5 s: a broker that stops answering is given up"
+	fi
+	kill -CONT "$bpid"
+	check "keepalive 5 s: subscribed again once the broker answers" \
+		wait_for 15 sh -c "[ \$(grep -c 'state subscribed' $1) -ge 2 ]"
+}
+read -r MQTT_PORT MQTTS_PORT <"$B/ports"
+keepalive_case TLS "mqtts://127.0.0.1:$MQTTS_PORT/tunnelctl/{id}/config" "${CERT1[@]}"
+keepalive_case plain "mqtt://127.0.0.1:$MQTT_PORT/tunnelctl/{id}/config" "${AUTH1[@]}"
 
 # --- valgrind -------------------------------------------------------------------------
 
