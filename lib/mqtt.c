@@ -54,7 +54,7 @@
  * directory is also what libmosquitto needs beside a client certificate. */
 #define SYSTEM_CA_DIR		"/etc/ssl/certs"
 #define CLIENT_ID_PREFIX	"tunnelctl-"
-/* SO_RCVLOWAT while subscribed, so that a PINGRESP alone in the socket does
+/* SO_RCVLOWAT from a ping to the next read, so that the PINGRESP alone does
  * not wake poll(): the next keepalive wake-up reads it, before libmosquitto
  * looks for it, and an idle client wakes once a keepalive instead of twice.
  * Nothing else may wait below the mark. A PINGRESP is 2 bytes, every other
@@ -63,8 +63,10 @@
  * record adds at least 14 bytes to its plaintext (TLS 1.3 with an 8-byte
  * tag), so the mark is at most a PUBLISH's smallest record; capped at 32,
  * it is above a PINGRESP's record with AEAD ciphers (23 to 31 bytes, 24 in
- * TLS 1.3); with CBC the PINGRESP wakes as before. An end of file or an
- * error wakes poll() whatever the mark (tcp_poll). */
+ * TLS 1.3); with CBC the PINGRESP wakes as before. A packet split across
+ * segments wakes at its first part (at least the mark), and every read
+ * takes the mark down, so its tail is never left below it. An end of file
+ * or an error wakes poll() whatever the mark (tcp_poll). */
 #define LOWAT_PLAIN		3
 #define LOWAT_TLS_MAX		32
 #define PUBLISH_MIN_BASE	5
@@ -514,19 +516,23 @@ on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto
 	set_state(m, TC_MQTT_SUBSCRIBING);
 }
 
-/* See LOWAT_PLAIN. Without it (setsockopt refused) every packet wakes
- * poll(), the PINGRESP included, as before. */
+/* The mark up (see LOWAT_PLAIN) or down (1 byte, the default). m->lowat
+ * says it is up; when setsockopt refuses, it stays down and every packet
+ * wakes poll(), the PINGRESP included. */
 static void
-lowat_set(struct tc_mqtt *m, int fd)
+lowat_mark(struct tc_mqtt *m, int up)
 {
-	int v = LOWAT_PLAIN;
+	int v = 1, fd = mosquitto_socket(m->mosq);
 
-	if (m->url.tls) {
-		v = PUBLISH_MIN_BASE + (int)strlen(m->topic) + TLS_RECORD_MIN_ADD;
-		if (v > LOWAT_TLS_MAX)
-			v = LOWAT_TLS_MAX;
+	if (up) {
+		v = LOWAT_PLAIN;
+		if (m->url.tls) {
+			v = PUBLISH_MIN_BASE + (int)strlen(m->topic) + TLS_RECORD_MIN_ADD;
+			if (v > LOWAT_TLS_MAX)
+				v = LOWAT_TLS_MAX;
+		}
 	}
-	m->lowat = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0;
+	m->lowat = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0 && up;
 }
 
 /* Bytes waiting in the socket below the low-water mark (a PINGRESP), which
@@ -562,7 +568,6 @@ on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *grant
 	m->st.subscribed++;
 	m->up_since_ms = now_ms();
 	set_state(m, TC_MQTT_SUBSCRIBED);
-	lowat_set(m, mosquitto_socket(mosq));
 }
 
 static void
@@ -1052,17 +1057,23 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 	if (m->mosq != NULL) {
 		phase = m->state == TC_MQTT_CONNECTING ? "connecting" :
 			m->state == TC_MQTT_SUBSCRIBING ? "subscribing" : "connection lost";
+		int waiting = unread(m);
+		/* A ping is due now (libmosquitto's rule, as in poll_setup). */
+		int due = m->state == TC_MQTT_SUBSCRIBED && m->heard_ms &&
+			  now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000;
+
 		/* POLLOUT too: during the TLS handshake only the read call
 		 * advances it (libmosquitto's loop_write waits for it). */
-		int waiting = unread(m);
-
 		if ((revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) || waiting) {
 			errno = 0;
 			rc = mosquitto_loop_read(m->mosq, 1);
 			e = errno;
 			after_call(m, rc, e, phase);
-			if (m->mosq != NULL && ((revents & POLLIN) || waiting))
+			if (m->mosq != NULL && ((revents & POLLIN) || waiting)) {
 				m->heard_ms = now_ms();
+				if (m->lowat)
+					lowat_mark(m, 0);
+			}
 		}
 		if (m->mosq != NULL && (revents & POLLOUT)) {
 			errno = 0;
@@ -1075,13 +1086,16 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			rc = mosquitto_loop_misc(m->mosq);
 			e = errno;
 			after_call(m, rc, e, phase);
-			/* The ping was due. With the low-water mark it went out
-			 * now (libmosquitto counts the next keepalive from it)
-			 * and its answer is read at the next wake-up, before
-			 * libmosquitto misses it; without, quarter checks until
-			 * the answer wakes us. */
-			if (m->heard_ms && now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000)
+			/* The ping was due and went out now (libmosquitto counts
+			 * the next keepalive from it): the mark goes up and its
+			 * answer is read at the next wake-up. Without the mark,
+			 * quarter checks until the answer wakes us. */
+			if (m->mosq != NULL && due) {
+				lowat_mark(m, 1);
 				m->heard_ms = m->lowat ? now_ms() : 0;
+			} else if (m->heard_ms && now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000) {
+				m->heard_ms = 0;
+			}
 		}
 		/* A hung-up socket that libmosquitto did not give up (a refused
 		 * connection during the TLS handshake) would wake poll() at once

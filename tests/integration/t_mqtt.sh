@@ -310,7 +310,7 @@ keepalive_case() {
 		w1=$(wakes)
 		pings=$(tail -n +"$((l0 + 1))" "$B/broker.log" | sed -n 's/^\([0-9]*\): Received PINGREQ from tunnelctl-edge-1$/\1/p')
 		n=$(wc -w <<<"$pings")
-		check "keepalive 5 s, $name: pinged ~every 5 s while idle ($n pings in 21 s)" [ "$n" -ge 3 ] && [ "$n" -le 5 ]
+		check "keepalive 5 s, $name: pinged ~every 5 s while idle ($n pings in 21 s)" [ "$n" -ge 3 -a "$n" -le 5 ]
 		check "keepalive 5 s, $name: never more than 6 s between two pings ($(echo $pings))" \
 			awk 'NR > 1 && $1 - p > 6 { bad = 1 } { p = $1 } END { exit bad }' <<<"$(tr ' ' '\n' <<<"$pings")"
 		check "keepalive 5 s, $name: $((w1 - w0)) wake-ups in 20 s idle (one a period: the ping's; not its answer's too)" \
@@ -332,6 +332,20 @@ keepalive_case() {
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		check "keepalive 5 s, $name: a document published while it waits arrives at once (${ms} ms; the next ping was ~4 s away)" \
 			[ "$ms" -lt 2000 ]
+		# A large one (many segments and TLS records) after the next ping:
+		# its first part wakes the client, and the rest is not left behind.
+		q=0
+		for _ in $(seq 90); do
+			q=$(recvq)
+			[ "${q:-0}" -gt 0 ] && break
+			sleep 0.1
+		done
+		t0=$(date +%s%N)
+		mqtt_pub "$B" tunnelctl/edge-1/config -r -f "$WORK/large.json"
+		wait_for 10 has_msg "$(sha "$WORK/large.json")" "$kw"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		check "keepalive 5 s, $name: $(wc -c <"$WORK/large.json") bytes published while a PINGRESP waits ($q bytes) arrive whole at once (${ms} ms)" \
+			[ "${q:-0}" -gt 0 -a "$ms" -lt 3000 ]
 		is "$(grep -c 'state subscribed' "$kw")" 1 "keepalive 5 s, $name: connected all along"
 		[ "$name" = plain ] && keepalive_stall "$kw"
 	else
@@ -360,6 +374,7 @@ keepalive_stall() {
 	check "keepalive 5 s: subscribed again once the broker answers" \
 		wait_for 15 sh -c "[ \$(grep -c 'state subscribed' $1) -ge 2 ]"
 }
+head -c $((700 * 1024)) /dev/urandom | base64 -w 76 >"$WORK/large.json"
 read -r MQTT_PORT MQTTS_PORT <"$B/ports"
 keepalive_case TLS "mqtts://127.0.0.1:$MQTTS_PORT/tunnelctl/{id}/config" "${CERT1[@]}"
 keepalive_case plain "mqtt://127.0.0.1:$MQTT_PORT/tunnelctl/{id}/config" "${AUTH1[@]}"
