@@ -106,9 +106,9 @@ is "$?" 0 "netlink verify: both rules, nothing else"
 out=$(tc start dup --server root@203.0.113.1 --remote-port 8086 --target 192.0.2.51:8443 \
 	--via dnat --local-port 10443 --key "$KEY" --host-key "$HK" 2>&1)
 rc=$?
-check "a second tunnel on inv's local port is refused (exit 1, names inv)" \
-	[ "$rc" = 1 ] && grep -q "10443.*'inv'" <<<"$out"
-[ "$rc" = 1 ] || diag "rc $rc: $out"
+refused_names_inv() { [ "$rc" = 1 ] && grep -q "10443.*'inv'" <<<"$out"; }
+check "a second tunnel on inv's local port is refused (exit 1, names inv)" refused_names_inv ||
+	diag "rc $rc: $out"
 check "... and leaves nothing behind" [ ! -e "$STATE/dup" ]
 check "... the remote port was never opened" wait_port_closed 127.0.0.1 8086 1 "$SRV"
 nftctl verify inv@$TAG:10443:192.0.2.50:8443 db@$TAG:10444:192.0.2.51:8443 >/dev/null

@@ -90,7 +90,7 @@ check "P1: the killed supervisor's ssh dies with it (none left in its session)" 
 check "P1: the remote port is freed" wait_port_closed 127.0.0.1 8001 10 "$SRV"
 check "P1: status reports web failed, supervisor died" \
 	sh -c "[ \"\$1\" = failed ] && echo \"\$2\" | grep -q died" _ "$(jfield web state)" "$(jfield web last_error)"
-check "P1: status cleaned its key and pidfile" [ ! -e "$STATE/web/key" ] && [ ! -e "$STATE/web/pid" ]
+check "P1: status cleaned its key and pidfile" [ ! -e "$STATE/web/key" -a ! -e "$STATE/web/pid" ]
 check "P1: inv untouched" inv_ok
 out=$(sync_ 2>&1)
 check "P1: the next sync starts web again ($(echo $out))" grep -q '^web: started' <<<"$out"

@@ -114,7 +114,7 @@ if command -v setpriv >/dev/null; then
 	is "$rc" 77 "a non-root status on root's state dir exits 77"
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TC_BIN" --state-dir "$STATE" --settings /dev/null \
 		start x --server root@127.0.0.1 --remote-port 1 --target 127.0.0.1:1 --key "$KEY" 2>&1); rc=$?
-	check "a non-root start is refused ($rc)" [ "$rc" = 77 ] || [ "$rc" = 2 ]
+	check "a non-root start is refused ($rc)" [ "$rc" = 77 -o "$rc" = 2 ]
 	check "and left nothing" [ ! -e "$STATE/x" ]
 else
 	skip "no setpriv"

@@ -222,7 +222,7 @@ is "$RC" 0 "document without this device: exit 0"
 check "db stopped (${OUT//$'\n'/; })" has_line '^db: stopped \(.*device.*\)$'
 check "the reason quotes the id looked up" has_line "^db: stopped \\(no entry for device '$DEV' in the document\\)\$"
 check "web stopped" has_line '^web: stopped \(.*device.*\)$'
-check "no sync tunnel left" [ ! -e "$STATE/db" ] && [ ! -e "$STATE/web" ]
+check "no sync tunnel left" [ ! -e "$STATE/db" -a ! -e "$STATE/web" ]
 check "db's remote port closed" wait_port_closed 127.0.0.1 "$R3" 10
 is "$(pid_of hand)" "$PH" "hand tunnel survives a document without this device"
 run_sync

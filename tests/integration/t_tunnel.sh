@@ -57,7 +57,7 @@ tc start dyn --server "root@127.0.0.1:$SPORT" --remote-port 0 --target "127.0.0.
 	--key "$KEY" >/dev/null 2>&1
 check "remote-port 0 tunnel comes up" wait_for 15 state_is dyn up
 aport=$(jfield dyn remote_port)
-check "allocated port is reported" [ -n "$aport" ] && [ "$aport" != 0 ]
+check "allocated port is reported" [ -n "$aport" -a "$aport" != 0 ]
 is "$(fetch_token "$aport")" "$TOKEN" "the allocated port reaches the target"
 check "first-use host key was written to the tunnel's known_hosts" grep -q ssh-ed25519 "$STATE/dyn/known_hosts"
 check "known_hosts is 0600" [ "$(stat -c %a "$STATE/dyn/known_hosts")" = 600 ]
@@ -155,7 +155,7 @@ old=$(jfield hup pid)
 ( "$TC_BIN" --state-dir "$STATE" --settings "$SETTINGS" restart hup >&- 2>&- & p=$!; sleep 0.05; kill -HUP $p 2>/dev/null; wait $p )
 check "after restart with SIGHUP and closed stdout the tunnel is up again" wait_for 20 state_is hup up
 new=$(jfield hup pid)
-check "it is a new supervisor ($old -> $new)" [ -n "$new" ] && [ "$new" != "$old" ]
+check "it is a new supervisor ($old -> $new)" [ -n "$new" -a "$new" != "$old" ]
 is "$(fetch_token "$RP6")" "$TOKEN" "restarted tunnel carries traffic"
 
 # --- plain ssh without autossh: own restart ---------------------------------
