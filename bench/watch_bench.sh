@@ -236,6 +236,28 @@ watch_react_http() {
 		"$(fmt_ms "$(printf '%s\n' "${t[@]}" | minof)")" "$(fmt_ms "$RH_MAX")")
 }
 
+# mem_floor: MEM_USS_FLOOR and MEM_PD_FLOOR ("-" when it cannot be built):
+# bench/baseline/memfloor.c linked with tunnelctl's shared libraries, asleep
+# after initialising libcurl, measured alone as the watcher was (the watcher
+# is gone, so neither shares the other's pages).
+mem_floor() {
+	local libs fp
+	MEM_USS_FLOOR=- MEM_PD_FLOOR=-
+	libs=$(readelf -d "$TC_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/-l:\1/p')
+	# shellcheck disable=SC2086 # one -l:LIB per word
+	"${CC:-cc}" -O2 -o "$WORK/memfloor" "$BENCH_DIR/baseline/memfloor.c" -Wl,--no-as-needed $libs \
+		2>/dev/null || return 0
+	"$WORK/memfloor" >"$WORK/memfloor.out" &
+	fp=$!
+	PIDS+=("$fp")
+	for _ in $(seq 50); do [ -s "$WORK/memfloor.out" ] && break; sleep 0.1; done
+	if [ -s "$WORK/memfloor.out" ]; then
+		MEM_USS_FLOOR=$($BL mem "$fp" | jq -r '.procs[0].uss_kb')
+		MEM_PD_FLOOR=$(awk '/^Private_Dirty:/ { print $2 }' "/proc/$fp/smaps_rollup")
+	fi
+	kill -TERM "$fp" && wait "$fp" 2>/dev/null
+}
+
 # --- idle cost per poll or round: script, sync, watch (HTTP 304) --------------
 watch_idle_http() {
 	local res b0 b1 script sync
@@ -274,6 +296,7 @@ watch_idle_http() {
 	MEM_USS_HTTP=$($BL mem "$SPID" | jq -r '.procs[0].uss_kb')
 	MEM_PD_HTTP=$(awk '/^Private_Dirty:/ { print $2 }' "/proc/$SPID/smaps_rollup")
 	kill -TERM "$SPID" && wait "$SPID" 2>/dev/null
+	mem_floor
 	# The same rounds as they come on a device: one every 5 s (the shortest
 	# interval), the caches cold from whatever ran in between.
 	local r0 r1 c0 c1
@@ -346,13 +369,22 @@ watch_idle_mqtt_start() {
 	local lim=$(((WATCH_EXCHANGES + 2) * WATCH_KEEPALIVE * 5 / 4 + 60))
 	# Beside them, the floor of a wake-up on this machine: a program that
 	# only waits on a timer, woken once a minute (or twice a keepalive,
-	# when that is shorter) for about as long.
-	WAKE_FLOOR=null
-	local every=$((WATCH_KEEPALIVE * 500 < 60000 ? WATCH_KEEPALIVE * 500 : 60000))
+	# when that is shorter) for about as long; and four more woken once a
+	# keepalive, as the watchers are (a wake-up costs more the longer the
+	# sleep before it), a few seconds apart.
+	WAKE_FLOOR=null WAKE_FLOOR_KA=null WAKE_PIDS=()
+	local every=$((WATCH_KEEPALIVE * 500 < 60000 ? WATCH_KEEPALIVE * 500 : 60000)) i
 	if "${CC:-cc}" -O2 -o "$WORK/wake" "$BENCH_DIR/baseline/wake.c" 2>/dev/null; then
 		"$WORK/wake" "$((WATCH_EXCHANGES * WATCH_KEEPALIVE * 1000 / every + 1))" "$every" >"$WORK/wake.json" &
 		WAKE_PID=$!
 		PIDS+=("$WAKE_PID")
+		for i in 1 2 3 4; do
+			sleep 1
+			"$WORK/wake" "$((WATCH_EXCHANGES > 2 ? WATCH_EXCHANGES : 2))" "$((WATCH_KEEPALIVE * 1000))" \
+				>"$WORK/wake-ka$i.json" &
+			WAKE_PIDS+=("$!")
+		done
+		PIDS+=("${WAKE_PIDS[@]}")
 	fi
 	WK_T0=$(date +%s.%N) WK_R0=$(nvcsw "$RPID") WK_M0=$(nvcsw "$MPID")
 	$BL exchanges "$WATCH_EXCHANGES" "$lim" "$RPID" "$RSTATE/watch.json" -- \
@@ -383,6 +415,12 @@ bench_watch() {
 	wait "${EXPIDS[@]}"
 	WK_T1=$(date +%s.%N) WK_R1=$(nvcsw "$RPID") WK_M1=$(nvcsw "$MPID")
 	[ -n "${WAKE_PID:-}" ] && wait "$WAKE_PID" && WAKE_FLOOR=$(jq -r '.ns_per_wake / 1e6' "$WORK/wake.json")
+	if [ "${#WAKE_PIDS[@]}" -gt 0 ] && wait "${WAKE_PIDS[@]}"; then
+		# The median of the four, and their range.
+		WAKE_FLOOR_KA=$(jq -s -r '[.[].ns_per_wake / 1e6] | sort | "\((.[1] + .[2]) / 2) \(.[0]) \(.[3])"' \
+			"$WORK"/wake-ka[1-4].json 2>/dev/null) || WAKE_FLOOR_KA=null
+		[ -n "$WAKE_FLOOR_KA" ] || WAKE_FLOOR_KA=null
+	fi
 	# What one of its rounds costs (the last document converged again, as
 	# the interval does), to tell the interval's share from the keepalive's.
 	res=$($BL rounds "$RPID" "$RSTATE/watch.json" 100)
@@ -442,6 +480,15 @@ watch_report() {
 	echo "wake-ups an hour (voluntary context switches over the whole wait): mqtts watcher $wr, mqtt watcher $wm"
 	if [ "$WAKE_FLOOR" != null ]; then
 		echo "the floor of a wake-up on this machine (bench/baseline/wake.c: a process that only waits on a timer, woken every $(jq -r .every_ms "$WORK/wake.json") ms beside the watchers): $(printf '%.3f' "$WAKE_FLOOR") ms CPU"
+	fi
+	if [ "$WAKE_FLOOR_KA" != null ]; then
+		local fk fmin fmax
+		read -r fk fmin fmax <<<"$WAKE_FLOOR_KA"
+		printf 'the same woken every %s ms, as the watchers (4 processes, %s wake-up(s) each): median %.3f ms CPU (%.3f to %.3f)\n' \
+			"$((WATCH_KEEPALIVE * 1000))" "$(jq -r .wakes "$WORK/wake-ka1.json")" "$fk" "$fmin" "$fmax"
+		awk -v f="$fk" -v wr="$wr" -v wm="$wm" -v c="$MQ_CPU_H" -v k="$MQ_CPU_HK" 'BEGIN {
+			printf "wake-ups x that floor: mqtts %.3f ms an hour (measured %.3f), mqtt %.3f (measured %.3f); the goal at this floor allows %.0f wake-ups an hour\n", wr * f, c, wm * f, k, 5 / f }'
+	elif [ "$WAKE_FLOOR" != null ]; then
 		awk -v f="$WAKE_FLOOR" -v wr="$wr" -v wm="$wm" -v c="$MQ_CPU_H" -v k="$MQ_CPU_HK" 'BEGIN {
 			printf "wake-ups x floor: mqtts %.3f ms an hour (measured %.3f), mqtt %.3f (measured %.3f); the goal at this floor allows %.0f wake-ups an hour\n", wr * f, c, wm * f, k, 5 / f }'
 	fi
@@ -466,6 +513,11 @@ watch_report() {
 	printf '%-30s %10s %10s %6s %6s %8s %8s\n' what "rss@10" "rss@$WATCH_ROUNDS" "fd@10" "fd@$WATCH_ROUNDS" uss "p_dirty"
 	printf '%-30s %10s %10s %6s %6s %8s %8s\n' "watch + HTTP (SORACOM)" "$MEM_RSS10" "$MEM_RSS1000" "$MEM_FD10" "$MEM_FD1000" "$MEM_USS_HTTP" "$MEM_PD_HTTP"
 	printf '%-30s %10s %10s %6s %6s %8s %8s\n' "watch + MQTT (mqtts)" "-" "$MEM_RSS_MQTT" "-" "-" "$MEM_USS_MQTT" "$MEM_PD_MQTT"
+	printf '%-30s %10s %10s %6s %6s %8s %8s\n' "floor: idle libcurl program" "-" "-" "-" "-" "$MEM_USS_FLOOR" "$MEM_PD_FLOOR"
+	echo "(floor: bench/baseline/memfloor.c, linked with tunnelctl's shared libraries, asleep after curl_global_init and curl_easy_init; what any long-running libcurl process costs here before doing any work)"
+	if [ "$MEM_PD_FLOOR" != - ]; then
+		echo "above the floor: watch + HTTP private dirty +$((MEM_PD_HTTP - MEM_PD_FLOOR)) kB, USS +$((MEM_USS_HTTP - MEM_USS_FLOOR)) kB"
+	fi
 	echo "(USS: Private_Clean + Private_Dirty; p_dirty: Private_Dirty alone, what no other process can share or the kernel reclaim without swap)"
 	echo "goal: watcher RSS flat over $WATCH_ROUNDS rounds: $(verdict "$(awk -v a="$MEM_RSS10" -v b="$MEM_RSS1000" -v f="$MEM_FD10" -v g="$MEM_FD1000" 'BEGIN { print (b - a <= 64 && f == g) }')") ($((MEM_RSS1000 - MEM_RSS10)) kB, descriptors $MEM_FD10 -> $MEM_FD1000)"
 	echo "goal: watcher private memory (USS) <= 2 MiB: $(verdict "$(awk -v a="$MEM_USS_HTTP" -v b="$MEM_USS_MQTT" 'BEGIN { print (a <= 2048 && b <= 2048) }')") (HTTP $MEM_USS_HTTP kB, MQTT $MEM_USS_MQTT kB)"

@@ -89,7 +89,15 @@ check "watch: reaction of watch + HTTP" has '^watch \+ HTTP, --interval 5s .* +[
 check "watch: CPU of an idle round" has '^tunnelctl watch round \(two 304s\) +[0-9.]+ '
 check "watch: idle MQTT, one keepalive period timed" has '^watch \+ MQTT \(mqtts, interval 60s\) +[0-9.]+ +1 '
 check "watch: bytes per day of cron sync" has '^cron sync \(one native document, http\) +[0-9]+ +[0-9]+$'
+if command -v cc >/dev/null; then
+	check "watch: the floor of a wake-up a keepalive apart" \
+		has '^the same woken every 5000 ms, as the watchers \(4 processes, 1 wake-up\(s\) each\): median [0-9.]+ ms CPU \([0-9.]+ to [0-9.]+\)$'
+fi
 check "watch: memory of the HTTP watcher" has '^watch \+ HTTP \(SORACOM\)( +[0-9]+){6}$'
+if command -v cc >/dev/null; then
+	check "watch: the memory floor of an idle libcurl program" has '^floor: idle libcurl program( +-){4} +[0-9]+ +[0-9]+$'
+	check "watch: the HTTP watcher above that floor" has '^above the floor: watch \+ HTTP private dirty \+-?[0-9]+ kB, USS \+-?[0-9]+ kB$'
+fi
 fi
 check "nothing is left behind (namespaces, state dirs)" test "$(leftovers)" = "$before"
 bench_supervisors() {	# supervisors whose state dir is one of the bench's
