@@ -91,7 +91,7 @@ struct tc_mqtt {
 	/* Keepalive: when the broker was last heard from (0: not since the
 	 * last ping was due), so the next wake-up is when the next ping is. */
 	int64_t heard_ms;
-	int lowat;			/* SO_RCVLOWAT set on this connection */
+	int lowat;			/* the low-water mark is up: a ping awaits its answer */
 	unsigned backoff_ms;		/* the next wait's upper bound */
 	int failed;			/* one-shot: last_error is the answer */
 	unsigned events;
