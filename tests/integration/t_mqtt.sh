@@ -292,7 +292,7 @@ is "$?" 0 "watch: SIGTERM ends it cleanly"
 # A document published while a PINGRESP waits must still wake it at once.
 # keepalive_case NAME URL ARGS...: over TLS and in plain text.
 keepalive_case() {
-	local name=$1 url=$2 port w0 w1 l0 pings n q t0 ms kw=$WORK/ka-$1.out doc
+	local name=$1 url=$2 port w0 w1 l0 pings n q ms kw=$WORK/ka-$1.out doc
 	shift 2
 	port=${url#*//127.0.0.1:}
 	port=${port%%/*}
@@ -303,6 +303,24 @@ keepalive_case() {
 	wakes() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$KPID/status"; }
 	# recvq: bytes unread in the client's own connection (ss's Recv-Q)
 	recvq() { ss -Htnp state established "( dport = :$port )" | awk -v p="pid=$KPID," 'index($0, p) { print $1; exit }'; }
+	# await_unread TENTHS: q, the bytes unread once some are (a PINGRESP
+	# after a ping), or 0 after TENTHS tenths of a second
+	await_unread() {
+		q=0
+		for _ in $(seq "$1"); do
+			q=$(recvq)
+			[ "${q:-0}" -gt 0 ] && break
+			sleep 0.1
+		done
+	}
+	# publish_timed FILE: publish FILE, ms until the client has it (10 s at most)
+	publish_timed() {
+		local t0
+		t0=$(date +%s%N)
+		mqtt_pub "$B" tunnelctl/edge-1/config -r -f "$1"
+		wait_for 10 has_msg "$(sha "$1")" "$kw"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+	}
 	if wait_for 10 grep -q "state subscribed" "$kw"; then
 		sleep 1
 		w0=$(wakes)
@@ -316,34 +334,18 @@ keepalive_case() {
 		check "keepalive 5 s, $name: $((w1 - w0)) wake-ups in 20 s idle (one a period: the ping's; not its answer's too)" \
 			[ "$((w1 - w0))" -le 6 ]
 		# Right after a ping its answer waits unread until the next one.
-		q=0
-		for _ in $(seq 70); do
-			q=$(recvq)
-			[ "${q:-0}" -gt 0 ] && break
-			sleep 0.1
-		done
+		await_unread 70
 		check "keepalive 5 s, $name: the PINGRESP waits in the socket ($q bytes unread), no wake-up for it" \
 			[ "${q:-0}" -gt 0 ]
 		doc=doc1
 		has_msg "$(sha "$WORK/doc2.json")" "$kw" || doc=doc2
-		t0=$(date +%s%N)
-		mqtt_pub "$B" tunnelctl/edge-1/config -r -f "$WORK/$doc.json"
-		wait_for 10 has_msg "$(sha "$WORK/$doc.json")" "$kw"
-		ms=$((($(date +%s%N) - t0) / 1000000))
+		publish_timed "$WORK/$doc.json"
 		check "keepalive 5 s, $name: a document published while it waits arrives at once (${ms} ms; the next ping was ~4 s away)" \
 			[ "$ms" -lt 2000 ]
 		# A large one (many segments and TLS records) after the next ping:
 		# its first part wakes the client, and the rest is not left behind.
-		q=0
-		for _ in $(seq 90); do
-			q=$(recvq)
-			[ "${q:-0}" -gt 0 ] && break
-			sleep 0.1
-		done
-		t0=$(date +%s%N)
-		mqtt_pub "$B" tunnelctl/edge-1/config -r -f "$WORK/large.json"
-		wait_for 10 has_msg "$(sha "$WORK/large.json")" "$kw"
-		ms=$((($(date +%s%N) - t0) / 1000000))
+		await_unread 90
+		publish_timed "$WORK/large.json"
 		check "keepalive 5 s, $name: $(wc -c <"$WORK/large.json") bytes published while a PINGRESP waits ($q bytes) arrive whole at once (${ms} ms)" \
 			[ "${q:-0}" -gt 0 -a "$ms" -lt 3000 ]
 		is "$(grep -c 'state subscribed' "$kw")" 1 "keepalive 5 s, $name: connected all along"
