@@ -535,6 +535,14 @@ lowat_mark(struct tc_mqtt *m, int up)
 	m->lowat = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0 && up;
 }
 
+/* A keepalive has passed since the broker was last heard from (or since
+ * the last ping): libmosquitto's rule for a ping, as in poll_setup. */
+static int
+ping_due(const struct tc_mqtt *m)
+{
+	return m->heard_ms && now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000;
+}
+
 /* Bytes waiting in the socket below the low-water mark (a PINGRESP), which
  * poll() does not report. */
 static int
@@ -1058,9 +1066,7 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 		phase = m->state == TC_MQTT_CONNECTING ? "connecting" :
 			m->state == TC_MQTT_SUBSCRIBING ? "subscribing" : "connection lost";
 		int waiting = unread(m);
-		/* A ping is due now (libmosquitto's rule, as in poll_setup). */
-		int due = m->state == TC_MQTT_SUBSCRIBED && m->heard_ms &&
-			  now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000;
+		int due = m->state == TC_MQTT_SUBSCRIBED && ping_due(m);
 
 		/* POLLOUT too: during the TLS handshake only the read call
 		 * advances it (libmosquitto's loop_write waits for it). */
@@ -1093,7 +1099,7 @@ tc_mqtt_handle(struct tc_mqtt *m, short revents)
 			if (m->mosq != NULL && due) {
 				lowat_mark(m, 1);
 				m->heard_ms = m->lowat ? now_ms() : 0;
-			} else if (m->heard_ms && now_ms() >= m->heard_ms + (int64_t)m->keepalive * 1000) {
+			} else if (ping_due(m)) {
 				m->heard_ms = 0;
 			}
 		}
