@@ -243,7 +243,7 @@ watch_react_http() {
 mem_floor() {
 	local libs fp
 	MEM_USS_FLOOR=- MEM_PD_FLOOR=-
-	libs=$(readelf -d "$TC_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/-l:\1/p')
+	libs=$(needed_libs)
 	# shellcheck disable=SC2086 # one -l:LIB per word
 	"${CC:-cc}" -O2 -o "$WORK/memfloor" "$BENCH_DIR/baseline/memfloor.c" -Wl,--no-as-needed $libs \
 		2>/dev/null || return 0
@@ -481,16 +481,17 @@ watch_report() {
 	if [ "$WAKE_FLOOR" != null ]; then
 		echo "the floor of a wake-up on this machine (bench/baseline/wake.c: a process that only waits on a timer, woken every $(jq -r .every_ms "$WORK/wake.json") ms beside the watchers): $(printf '%.3f' "$WAKE_FLOOR") ms CPU"
 	fi
+	# The wake-ups priced at a floor: the keepalive one when measured.
+	local f=$WAKE_FLOOR what=floor fk fmin fmax
 	if [ "$WAKE_FLOOR_KA" != null ]; then
-		local fk fmin fmax
 		read -r fk fmin fmax <<<"$WAKE_FLOOR_KA"
 		printf 'the same woken every %s ms, as the watchers (4 processes, %s wake-up(s) each): median %.3f ms CPU (%.3f to %.3f)\n' \
 			"$((WATCH_KEEPALIVE * 1000))" "$(jq -r .wakes "$WORK/wake-ka1.json")" "$fk" "$fmin" "$fmax"
-		awk -v f="$fk" -v wr="$wr" -v wm="$wm" -v c="$MQ_CPU_H" -v k="$MQ_CPU_HK" 'BEGIN {
-			printf "wake-ups x that floor: mqtts %.3f ms an hour (measured %.3f), mqtt %.3f (measured %.3f); the goal at this floor allows %.0f wake-ups an hour\n", wr * f, c, wm * f, k, 5 / f }'
-	elif [ "$WAKE_FLOOR" != null ]; then
-		awk -v f="$WAKE_FLOOR" -v wr="$wr" -v wm="$wm" -v c="$MQ_CPU_H" -v k="$MQ_CPU_HK" 'BEGIN {
-			printf "wake-ups x floor: mqtts %.3f ms an hour (measured %.3f), mqtt %.3f (measured %.3f); the goal at this floor allows %.0f wake-ups an hour\n", wr * f, c, wm * f, k, 5 / f }'
+		f=$fk what="that floor"
+	fi
+	if [ "$f" != null ]; then
+		awk -v f="$f" -v what="$what" -v wr="$wr" -v wm="$wm" -v c="$MQ_CPU_H" -v k="$MQ_CPU_HK" 'BEGIN {
+			printf "wake-ups x %s: mqtts %.3f ms an hour (measured %.3f), mqtt %.3f (measured %.3f); the goal at this floor allows %.0f wake-ups an hour\n", what, wr * f, c, wm * f, k, 5 / f }'
 	fi
 	echo "goal: watch + MQTT CPU per idle hour <= 5 ms (default interval 60 s): $(verdict "$(awk -v c="$MQ_CPU_H" 'BEGIN { print (c != "null" && c <= 5) }')") ($(printf '%.3f' "$MQ_CPU_H" 2>/dev/null || echo "$MQ_CPU_H") ms)"
 	echo "note: the same with interval = 1h (the keepalive alone): $(verdict "$(awk -v c="$MQ_CPU_HK" 'BEGIN { print (c != "null" && c <= 5) }')") ($(printf '%.3f' "$MQ_CPU_HK" 2>/dev/null || echo "$MQ_CPU_HK") ms)"
